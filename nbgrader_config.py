@@ -1,0 +1,14 @@
+"""nbgrader configuration for the course kit: the source folder is assignments/, the course root is here."""
+
+c = get_config()  # noqa: F821  (nbgrader injects get_config)
+
+c.CourseDirectory.root = "."
+c.CourseDirectory.source_directory = "assignments"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.course_id = "pytorch-line-fit"
+# Public tests and the student helpers ship with the release; nothing else is copied.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".pytest_cache"]
+c.CourseDirectory.db_assignments = [dict(name="line_fit")]
