@@ -1,0 +1,51 @@
+"""Resource limits for student code: the defaults, why each has its value, and per-assignment overrides.
+
+An assignment may override any limit in `autograder/hidden_tests/<assignment>/limits.toml`, e.g.
+`call_seconds = 20`. Unknown keys are an error, so a typo cannot silently leave a default in place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    # Address space on top of what the warm worker has mapped at fork (torch maps ~650 MB). The line-fit
+    # notebook peaks at a few hundred MB (the loss landscape); 3 GiB leaves room and stops a 12 GiB hog,
+    # and two workers at their limit still fit a 24 GiB machine many times over.
+    memory_mb: int = 3072
+    # Processes and threads of the student's uid. torch uses a handful; a fork bomb stops here.
+    processes: int = 64
+    # CPU seconds per student process. The reference notebook needs well under one.
+    cpu_seconds: int = 60
+    # Largest file the student's code may write (a write past it fails with EFBIG).
+    file_size_mb: int = 16
+    # Characters of printed output kept per cell or call; the rest is counted, not stored.
+    output_chars: int = 20_000
+    # Wall clock per notebook cell and per graded call. Reference calls take milliseconds.
+    cell_seconds: float = 10.0
+    call_seconds: float = 10.0
+    # Wall clock for a whole submission, restarts included: a hostile notebook cannot stall the batch.
+    submission_seconds: float = 120.0
+    # Fresh processes a submission may be given after its process died or hung (the cell or call at
+    # fault is skipped on the next start, so the functions that work still earn their points).
+    restarts: int = 3
+
+    def for_worker(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def load_limits(assignment_dir: Path) -> Limits:
+    """Defaults, overridden by the assignment's limits.toml if it has one."""
+    path = assignment_dir / "limits.toml"
+    if not path.exists():
+        return Limits()
+    overrides = tomllib.loads(path.read_text())
+    known = {field.name for field in dataclasses.fields(Limits)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"{path}: unknown limit(s) {sorted(unknown)}; known: {sorted(known)}")
+    return dataclasses.replace(Limits(), **overrides)

@@ -1,0 +1,63 @@
+"""The wire format between the trusted grader and the sandboxed student process: plain data only.
+
+Messages are length-prefixed UTF-8 JSON. Arrays travel as raw float64 bytes (base64) with their original
+dtype and shape beside them. Nothing is ever pickled, so reading a message can never run code.
+
+This file is self-contained (standard library only): it is mounted read-only into the sandbox next to
+worker.py, and the trusted side imports it as autograder.sandbox.protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+
+HEADER = struct.Struct(">I")
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a reply bigger than this is a protocol error, not a result
+
+# Kinds of values a message may describe; anything else is rejected by the trusted decoder.
+VALUE_KINDS = frozenset(
+    {"none", "bool", "int", "float", "str", "list", "tuple", "tensor", "ndarray", "model", "opaque"}
+)
+# Dtypes whose values can travel as float64 without losing meaning.
+NUMERIC_DTYPES = frozenset(
+    {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
+)
+
+
+class ProtocolError(Exception):
+    """The other side sent something that is not a well-formed message."""
+
+
+class PeerGone(ProtocolError):
+    """The connection closed: the other process exited, crashed or was killed."""
+
+
+def send(sock: socket.socket, message: dict) -> None:
+    data = json.dumps(message, separators=(",", ":")).encode()
+    sock.sendall(HEADER.pack(len(data)) + data)
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = sock.recv(min(n, 1 << 20))
+        if not chunk:
+            raise PeerGone("the sandboxed process closed the connection")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def receive(sock: socket.socket) -> dict:
+    (size,) = HEADER.unpack(_recv_exactly(sock, HEADER.size))
+    if size > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"message of {size} bytes exceeds the {MAX_MESSAGE_BYTES}-byte limit")
+    try:
+        message = json.loads(_recv_exactly(sock, size))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"message is not JSON: {exc}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("message is not a JSON object")
+    return message

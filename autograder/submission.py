@@ -1,0 +1,195 @@
+"""One student's submission as the hidden tests see it: `submission.call("mse", ...)` returns plain data.
+
+The notebook's code cells run in a fresh sandboxed process on first use. If that process dies or hangs
+(os._exit, a limit, an infinite loop that ignores the alarm), the call at fault fails and the next call
+gets a fresh process in which the cell at fault is skipped, up to `Limits.restarts` times and within the
+submission's wall-clock budget. Every failure is a failed call with a reason, never a pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import time
+
+from autograder.limits import Limits
+from autograder.sandbox import protocol
+from autograder.sandbox.launcher import Sandbox, SandboxError
+from autograder.values import Value, decode, to_spec
+
+GRACE_SECONDS = 3.0  # beyond the in-sandbox alarm, before the grader kills a process that ignores it
+EXIT_REASONS = {
+    "SIGXCPU": "it used up its CPU time limit",
+    "SIGKILL": "it was killed (out of memory, or by the grader)",
+    "SIGSEGV": "it crashed (segmentation fault)",
+    "SIGABRT": "it aborted",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CallError:
+    type: str  # the exception's class name, or Timeout / Crashed / Missing / Unavailable
+    message: str
+    where: str | None = None  # "cell 7, line 3" in the student's notebook
+
+    def __str__(self) -> str:
+        where = f" (at {self.where})" if self.where else ""
+        return f"{self.type}: {self.message}{where}" if self.message else f"{self.type}{where}"
+
+
+@dataclasses.dataclass(frozen=True)
+class CallResult:
+    ok: bool
+    value: Value | None = None
+    args_after: tuple[Value, ...] = ()
+    backward_error: str | None = None
+    error: CallError | None = None
+    output: str = ""
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class CellReport:
+    index: int
+    status: str  # ok, error, timeout, skipped, killed
+    error: str | None = None
+
+
+class Submission:
+    """The sandboxed notebook of one student, driven by plain-data requests."""
+
+    def __init__(self, cells: list[str], sandbox: Sandbox | None, limits: Limits, load_error: str | None = None):
+        self.cells = cells
+        self.sandbox = sandbox
+        self.limits = limits
+        self.load_error = load_error  # the notebook could not be read: every call fails with this
+        self.cell_reports: dict[int, CellReport] = {}
+        self.events: list[str] = []  # limits hit, restarts: shown to the TA and the student
+        self._fatal_cells: set[int] = set()
+        self._sock: socket.socket | None = None
+        self._starts = 0
+        self._deadline = time.monotonic() + limits.submission_seconds
+        self.hit_limit = False
+
+    # -- process lifecycle ------------------------------------------------------------------------------
+
+    def _unavailable(self) -> str | None:
+        if self.load_error:
+            return self.load_error
+        if self.sandbox is None:
+            return "no sandbox"
+        if time.monotonic() > self._deadline:
+            self.hit_limit = True
+            return f"the submission used up its {self.limits.submission_seconds:.0f} s time budget"
+        if self._starts > self.limits.restarts:
+            return f"the notebook's process died {self._starts} times; no more restarts"
+        return None
+
+    def _process_ended(self, during: str) -> str:
+        """Kill what is left of the student's process; explain how it ended."""
+        self._sock.close()
+        self._sock = None
+        self.sandbox.reset()
+        ended = self.sandbox.last_exit
+        if ended is None:
+            reason = "it stopped responding and was stopped by the grader"
+            self.hit_limit = True
+        elif ended in EXIT_REASONS:
+            reason = EXIT_REASONS[ended]
+            self.hit_limit = ended != "SIGSEGV"
+        else:
+            reason = f"it ended the process itself ({ended}, e.g. sys.exit or os._exit)"
+        event = f"the notebook's process ended during {during}: {reason}"
+        self.events.append(event)
+        return event
+
+    def _receive(self, seconds: float) -> dict:
+        self._sock.settimeout(max(0.1, min(seconds, self._deadline - time.monotonic() + GRACE_SECONDS)))
+        return protocol.receive(self._sock)
+
+    def _ensure_started(self) -> str | None:
+        """Start the student's process and run the cells; None when ready, else why not."""
+        while self._sock is None:
+            reason = self._unavailable()
+            if reason:
+                return reason
+            self._starts += 1
+            try:
+                self._sock = self.sandbox.open_session()
+            except SandboxError as exc:
+                return str(exc)
+            protocol.send(self._sock, {
+                "op": "load", "cells": self.cells, "skip": sorted(self._fatal_cells),
+                "limits": self.limits.for_worker(),
+            })
+            index = 0
+            try:
+                while True:
+                    message = self._receive(self.limits.cell_seconds + GRACE_SECONDS)
+                    if message.get("op") == "loaded":
+                        return None
+                    index = int(message["index"])
+                    error = message.get("error")
+                    text = None if not error else str(CallError(error["type"], error["message"], error.get("where")))
+                    self.cell_reports[index] = CellReport(index, str(message["status"]), text)
+                    index += 1
+            except (OSError, protocol.ProtocolError, KeyError, TypeError, ValueError):
+                event = self._process_ended(f"cell {index}")
+                self.cell_reports[index] = CellReport(index, "killed", event)
+                self._fatal_cells.add(index)
+        return None
+
+    def close(self) -> None:
+        if self._sock is not None:
+            try:
+                protocol.send(self._sock, {"op": "bye"})
+            except OSError:
+                pass
+            self._sock.close()
+            self._sock = None
+            self.sandbox.reset()
+
+    # -- calls ------------------------------------------------------------------------------------------
+
+    def call(self, fn: str, *args, backward: bool = False, stand_ins: tuple[str, ...] = ()) -> CallResult:
+        """Call the student's `fn` in the sandbox with these arguments (NumPy arrays become tensors of
+        their dtype; see autograder.values for models, generators and functions). With backward=True,
+        backward() runs through the result (summed if not a scalar). `stand_ins` replaces those names in
+        the student's namespace by known-good versions during the call."""
+        reason = self._ensure_started()
+        if reason:
+            return CallResult(ok=False, error=CallError("Unavailable", reason))
+        request = {"op": "call", "fn": fn, "args": [to_spec(a) for a in args], "backward": backward,
+                   "stand_ins": list(stand_ins)}  # fmt: skip
+        try:
+            protocol.send(self._sock, request)
+            reply = self._receive(self.limits.call_seconds * (2 if backward else 1) + GRACE_SECONDS)
+            return self._result(reply)
+        except (OSError, protocol.ProtocolError) as exc:
+            if isinstance(exc, protocol.ProtocolError) and not isinstance(exc, protocol.PeerGone):
+                self._process_ended(f"the call to {fn}")
+                return CallResult(ok=False, error=CallError("Malformed", str(exc)))
+            return CallResult(ok=False, error=CallError("Crashed", self._process_ended(f"the call to {fn}")))
+
+    def _result(self, reply: dict) -> CallResult:
+        output = reply.get("output") or {}
+        text = output.get("text", "") if isinstance(output, dict) else ""
+        if isinstance(output, dict) and output.get("dropped"):
+            text += f"\n[... {output['dropped']} more characters of output dropped]"
+        seconds = reply.get("seconds", 0.0)
+        if reply.get("ok") is not True:
+            error = reply.get("error") or {}
+            call_error = CallError(str(error.get("type", "Error")), str(error.get("message", "")), error.get("where"))
+            if call_error.type == "Timeout":
+                self.hit_limit = True
+            return CallResult(ok=False, error=call_error, output=text, seconds=seconds)
+        backward_error = reply.get("backward_error")
+        if backward_error is not None and type(backward_error) is not str:
+            raise protocol.ProtocolError("backward_error is not a string")
+        args_after = reply.get("args_after")
+        if not isinstance(args_after, list):
+            raise protocol.ProtocolError("args_after is not a list")
+        return CallResult(
+            ok=True, value=decode(reply.get("result")), args_after=tuple(decode(a) for a in args_after),
+            backward_error=backward_error, output=text, seconds=float(seconds),
+        )  # fmt: skip

@@ -1,0 +1,181 @@
+"""Plain data in both directions across the sandbox boundary, seen from the trusted side.
+
+`spec_*` functions build the JSON argument specs the sandbox turns into tensors, models, generators and
+functions. `decode` rebuilds what the sandbox sent into `Value`s, checking every field's type strictly:
+a malformed message is a ProtocolError, never a pass. Nothing here calls a method on an object the
+student made; those objects never leave the sandbox.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from autograder.sandbox.protocol import NUMERIC_DTYPES, VALUE_KINDS, ProtocolError
+
+MAX_DIMS = 8
+
+
+# -- argument specs (grader -> sandbox) ------------------------------------------------------------------
+
+
+def _data(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array, dtype=np.float64).tobytes()).decode()
+
+
+def spec_tensor(array, dtype: str | None = None, requires_grad: bool = False, grad=None) -> dict:
+    array = np.asarray(array)
+    dtype = dtype or str(array.dtype)
+    if dtype not in NUMERIC_DTYPES:
+        raise ValueError(f"cannot send a tensor of dtype {dtype}")
+    spec = {"kind": "tensor", "dtype": dtype, "shape": list(array.shape), "data": _data(array),
+            "requires_grad": requires_grad}  # fmt: skip
+    if grad is not None:
+        spec["grad"] = spec_tensor(grad, dtype)
+    return spec
+
+
+def spec_list(items: Sequence, kind: str = "list") -> dict:
+    return {"kind": kind, "items": [to_spec(item) for item in items]}
+
+
+def spec_generator(items: Sequence) -> dict:
+    """The student's function receives a one-shot generator over these items."""
+    return spec_list(items, kind="generator")
+
+
+def spec_line_model(weight: float, bias: float, dtype: str = "float32") -> dict:
+    """nn.Sequential(nn.Linear(1, 1), nn.Flatten(0, 1)) with the given parameters."""
+    return {"kind": "line_model", "weight": float(weight), "bias": float(bias), "dtype": dtype}
+
+
+def spec_polynomial(terms: Sequence[tuple[float, Sequence[int]]]) -> dict:
+    """A function f(*xs) = sum(coef * prod(x_i ** power_i)) over terms, summed to a scalar tensor."""
+    return {"kind": "polynomial", "terms": [[float(c), [int(p) for p in powers]] for c, powers in terms]}
+
+
+def to_spec(value) -> dict:
+    if isinstance(value, dict) and "kind" in value:
+        return value
+    if isinstance(value, np.ndarray):
+        return spec_tensor(value)
+    for kind, python_type in (("bool", bool), ("int", int), ("float", float), ("str", str)):
+        if type(value) is python_type:
+            return {"kind": kind, "value": value}
+    if value is None:
+        return {"kind": "none"}
+    if isinstance(value, list | tuple):
+        return spec_list(value, kind=type(value).__name__)
+    raise TypeError(f"cannot send {type(value).__name__} to the sandbox")
+
+
+# -- decoded values (sandbox -> grader) ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Value:
+    kind: str
+    value: object = None  # bool, int, float or str
+    array: np.ndarray | None = None  # tensor / ndarray contents as float64 (None if not sent)
+    dtype: str | None = None
+    shape: tuple[int, ...] | None = None
+    requires_grad: bool = False
+    has_grad_fn: bool = False
+    is_leaf: bool = True
+    version: int = 0
+    grad: Value | None = None
+    items: tuple[Value, ...] = ()
+    length: int = 0
+    type_name: str | None = None  # for opaque values
+    fields: dict[str, Value] = dataclasses.field(default_factory=dict)  # for models
+
+    @property
+    def is_tensor(self) -> bool:
+        return self.kind == "tensor"
+
+    def describe(self) -> str:
+        """What the student returned, in words a student understands."""
+        if self.kind == "tensor":
+            return f"a torch.Tensor of shape {tuple(self.shape)} and dtype {self.dtype}"
+        if self.kind == "ndarray":
+            return f"a NumPy array of shape {tuple(self.shape)}"
+        if self.kind == "none":
+            return "None"
+        if self.kind in ("bool", "int", "float", "str"):
+            return f"a Python {self.kind} ({self.value!r})"
+        if self.kind in ("list", "tuple"):
+            return f"a {self.kind} of {self.length} items"
+        if self.kind == "model":
+            return "a model"
+        return f"an object of type {self.type_name}"
+
+
+def _expect(condition: bool, what: str) -> None:
+    if not condition:
+        raise ProtocolError(f"malformed value from the sandbox: {what}")
+
+
+def _flag(obj: dict, key: str) -> bool:
+    value = obj.get(key, False)
+    _expect(type(value) is bool, f"{key} is not a boolean")
+    return value
+
+
+def _array(obj: dict, shape: tuple[int, ...]) -> np.ndarray | None:
+    data = obj.get("data")
+    if data is None:
+        return None
+    _expect(type(data) is str, "data is not a string")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError("malformed value from the sandbox: data is not base64") from None
+    _expect(len(raw) == 8 * math.prod(shape), "data length does not match shape")
+    return np.frombuffer(raw, dtype=np.float64).reshape(shape).copy()
+
+
+def decode(obj, depth: int = 0) -> Value:
+    _expect(isinstance(obj, dict) and depth <= 6, "not an object")
+    kind = obj.get("kind")
+    _expect(kind in VALUE_KINDS, f"unknown kind {kind!r}")
+    if kind == "none":
+        return Value("none")
+    if kind in ("bool", "int", "str"):
+        python_type = {"bool": bool, "int": int, "str": str}[kind]
+        _expect(type(obj.get("value")) is python_type, f"{kind} value has the wrong type")
+        return Value(kind, value=obj["value"])
+    if kind == "float":
+        value = obj.get("value")
+        _expect(type(value) in (float, int), "float value has the wrong type")
+        return Value(kind, value=float(value))
+    if kind in ("list", "tuple"):
+        items = obj.get("items")
+        length = obj.get("length")
+        _expect(isinstance(items, list) and type(length) is int, "list without items")
+        return Value(kind, items=tuple(decode(item, depth + 1) for item in items), length=length)
+    if kind in ("tensor", "ndarray"):
+        dtype, shape = obj.get("dtype"), obj.get("shape")
+        _expect(type(dtype) is str and len(dtype) < 40, "dtype is not a string")
+        _expect(isinstance(shape, list) and len(shape) <= MAX_DIMS, "shape is not a list")
+        _expect(all(type(n) is int and n >= 0 for n in shape), "shape has a bad dimension")
+        shape = tuple(shape)
+        array = _array(obj, shape) if dtype in NUMERIC_DTYPES else None
+        grad = obj.get("grad")
+        version = obj.get("version", 0)
+        _expect(type(version) is int, "version is not an int")
+        return Value(
+            kind, array=array, dtype=dtype, shape=shape, version=version,
+            requires_grad=_flag(obj, "requires_grad"), has_grad_fn=_flag(obj, "has_grad_fn"),
+            is_leaf=obj.get("is_leaf", True) is True,
+            grad=None if grad is None else decode(grad, depth + 1),
+        )  # fmt: skip
+    if kind == "model":
+        return Value(kind, fields={name: decode(obj.get(name), depth + 1) for name in ("weight", "bias")})
+    type_name = obj.get("type")
+    _expect(type(type_name) is str, "opaque value without a type name")
+    return Value("opaque", type_name=type_name[:200])
