@@ -1,0 +1,202 @@
+"""`course grade`: grade a folder of submissions in parallel and write results.json files and grades.csv.
+
+Each worker process owns one warm sandbox and grades one submission after another. Only this (parent)
+process writes files, each atomically, after the submission's sandboxed process is gone; a rerun skips
+submissions whose results.json came from the same notebook bytes unless forced.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from autograder.grading import assignment_limits, grade_notebook
+from autograder.notebooks import fingerprint
+from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    student: str
+    notebook: Path  # may not exist: a student folder without a notebook still gets a row
+
+
+def discover(assignment: str, submissions: Path) -> list[Job]:
+    """nbgrader's `<student>/<assignment>/*.ipynb` layout, or a flat LMS folder of `<student>.ipynb`."""
+    if not submissions.is_dir():
+        raise FileNotFoundError(f"submissions folder {submissions} does not exist")
+    jobs = {}
+    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
+        folder = student_dir / assignment
+        if folder.is_dir():
+            preferred = folder / f"{assignment}.ipynb"
+            found = sorted(folder.glob("*.ipynb"))
+            notebook = preferred if preferred.exists() else (found[0] if found else preferred)
+            jobs[student_dir.name] = Job(student_dir.name, notebook)
+    for notebook in sorted(submissions.glob("*.ipynb")):
+        if notebook.is_file():
+            if notebook.stem in jobs:
+                raise ValueError(f"student {notebook.stem!r} has both a folder and a flat notebook")
+            jobs[notebook.stem] = Job(notebook.stem, notebook)
+    return sorted(jobs.values(), key=lambda job: job.student)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def results_path(out: Path, student: str) -> Path:
+    return out / student / "results.json"
+
+
+def already_graded(out: Path, job: Job) -> bool:
+    path = results_path(out, job.student)
+    try:
+        previous = json.loads(path.read_text())
+        return previous["extra_data"]["notebook_sha256"] == fingerprint(job.notebook) != ""
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+# -- worker processes ------------------------------------------------------------------------------------
+
+_sandbox: Sandbox | None = None
+
+
+def _init_worker(require_isolation: bool) -> None:
+    global _sandbox
+    import torch
+
+    torch.set_num_threads(1)
+    _sandbox = Sandbox(require_isolation=require_isolation)
+    multiprocessing.util.Finalize(_sandbox, _sandbox.cleanup, exitpriority=10)
+
+
+def _grade(args: tuple[str, Job]) -> tuple[Job, dict]:
+    assignment, job = args
+    return job, grade_notebook(assignment, job.notebook, _sandbox, assignment_limits(assignment))
+
+
+# -- the batch -------------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, total: int, label: str, stream=sys.stderr):
+        self.total, self.done, self.label, self.stream = total, 0, label, stream
+        self.enabled = stream.isatty() and total > 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.enabled:
+            filled = int(30 * self.done / self.total)
+            self.stream.write(
+                f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
+            )
+            if self.done == self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+
+
+def grade_all(
+    assignment: str,
+    jobs: list[Job],
+    workers: int,
+    require_isolation: bool,
+    on_result: Callable[[Job, dict], None],
+) -> None:
+    """Grade every job, calling on_result(job, results) in this process as each one finishes."""
+    if not jobs:
+        return
+    mode, reason = isolation()
+    if mode == "plain" and require_isolation:
+        raise SandboxError(f"--require-sandbox: {reason}")
+    workers = max(1, min(workers, len(jobs)))
+    tasks = [(assignment, job) for job in jobs]
+    if workers == 1:
+        _init_worker(require_isolation)
+        try:
+            for task in tasks:
+                on_result(*_grade(task))
+        finally:
+            _sandbox.cleanup()
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_init_worker, initargs=(require_isolation,)) as pool:
+        results: Iterator = pool.imap_unordered(_grade, tasks)
+        for job, result in results:
+            on_result(job, result)
+        pool.close()
+        pool.join()
+
+
+def grades_csv(assignment_functions: list[str], rows: list[tuple[str, dict]]) -> str:
+    """One row per student: total, max, and the points earned per graded function. Properly quoted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    writer.writerow(["student", "score", "max_score", *assignment_functions])
+    for student, results in rows:
+        per_function = dict.fromkeys(assignment_functions, 0.0)
+        for test in results.get("tests", []):
+            for tag in test.get("tags", []):
+                per_function[tag] = per_function.get(tag, 0.0) + test["score"]
+        writer.writerow(
+            [
+                student,
+                results["score"],
+                results["max_score"],
+                *(per_function[f] for f in assignment_functions),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def functions_of(results: list[dict]) -> list[str]:
+    """Graded functions in the order their tests ran."""
+    seen: dict[str, None] = {}
+    for result in results:
+        for test in result.get("tests", []):
+            for tag in test.get("tags", []):
+                seen.setdefault(tag, None)
+    return list(seen)
+
+
+def grade_folder(
+    assignment: str,
+    submissions: Path,
+    out: Path,
+    workers: int | None = None,
+    force: bool = False,
+    require_isolation: bool = False,
+    on_result: Callable[[Job, dict], None] | None = None,
+) -> dict[str, dict]:
+    """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student."""
+    jobs = discover(assignment, submissions)
+    todo = [job for job in jobs if force or not already_graded(out, job)]
+    progress = Progress(len(todo), f"grading {assignment}")
+
+    def record(job: Job, results: dict) -> None:
+        write_atomically(results_path(out, job.student), json.dumps(results, indent=1))
+        if on_result is not None:
+            on_result(job, results)
+        progress.step()
+
+    grade_all(assignment, todo, workers or os.cpu_count() or 1, require_isolation, record)
+    everything = {job.student: json.loads(results_path(out, job.student).read_text()) for job in jobs}
+    rows = sorted(everything.items())
+    write_atomically(out / "grades.csv", grades_csv(functions_of(list(everything.values())), rows))
+    return everything

@@ -1,0 +1,85 @@
+"""The pytest plugin that turns a run of the hidden tests into scored, student-readable results.
+
+It hands the tests their fixtures (`submission`, `rng`, `evidence`), insists that every test declares its
+points and the graded function it checks, and records each test's outcome. A failing test's message is
+the text of the Mistake it raised and nothing else: pytest's tracebacks and assertion rewriting would
+show hidden test code, so they are never used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import traceback
+
+import numpy as np
+import pytest
+
+from autograder.expect import Mistake
+from autograder.submission import Submission
+
+
+@dataclasses.dataclass
+class TestOutcome:
+    name: str
+    function: str
+    points: float
+    passed: bool
+    message: str
+
+
+def _marker_arg(item: pytest.Item, name: str):
+    marker = item.get_closest_marker(name)
+    if marker is None or len(marker.args) != 1:
+        raise pytest.UsageError(f"hidden test {item.nodeid} needs exactly one @pytest.mark.{name}(...)")
+    return marker.args[0]
+
+
+class GradingPlugin:
+    def __init__(self, submission: Submission):
+        self._submission = submission
+        self.outcomes: list[TestOutcome] = []
+        self.internal_errors: list[str] = []  # for the TA's log, never for the student
+        self.evidence: dict = {}  # what tests keep for feedback pictures (plain data only)
+
+    @pytest.fixture(name="submission")
+    def submission_fixture(self) -> Submission:
+        return self._submission
+
+    @pytest.fixture
+    def rng(self) -> np.random.Generator:
+        """Fresh inputs at grading time: nothing can be precomputed."""
+        return np.random.default_rng(secrets.randbits(128))
+
+    @pytest.fixture(name="evidence")
+    def evidence_fixture(self) -> dict:
+        return self.evidence
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            points = _marker_arg(item, "points")
+            if not isinstance(points, int | float) or points <= 0:
+                raise pytest.UsageError(f"hidden test {item.nodeid}: points must be a positive number")
+            if not isinstance(_marker_arg(item, "grades"), str):
+                raise pytest.UsageError(f"hidden test {item.nodeid}: grades(...) takes the function's name")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            self.outcomes.append(self._outcome(item, call))
+        return report
+
+    def _outcome(self, item: pytest.Item, call: pytest.CallInfo) -> TestOutcome:
+        doc = (getattr(item.function, "__doc__", None) or "").strip().splitlines()
+        function = _marker_arg(item, "grades")
+        name = f"{function}: {doc[0] if doc else item.name}"
+        passed, message = call.excinfo is None, ""
+        if call.excinfo is not None:
+            exc = call.excinfo.value
+            if isinstance(exc, Mistake):
+                message = str(exc)
+            else:
+                message = "The grader could not run this test (an internal error); your TA has been told."
+                self.internal_errors.append(f"{item.nodeid}: {''.join(traceback.format_exception(exc))}")
+        return TestOutcome(name, function, float(_marker_arg(item, "points")), passed, message)
