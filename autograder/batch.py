@@ -104,9 +104,7 @@ class Progress:
         self.done += 1
         if self.enabled:
             filled = int(30 * self.done / self.total)
-            self.stream.write(
-                f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
-            )
+            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
             if self.done == self.total:
                 self.stream.write("\n")
             self.stream.flush()

@@ -25,9 +25,7 @@ def _grade(args: argparse.Namespace) -> int:
         require_isolation=args.require_sandbox,
     )  # fmt: skip
     print(format_table(results))
-    print(
-        f"results in {Path(args.out) / '<student>' / 'results.json'}; table in {Path(args.out) / 'grades.csv'}"
-    )
+    print(f"results in {Path(args.out) / '<student>' / 'results.json'}; table in {Path(args.out) / 'grades.csv'}")
     return 0
 
 
@@ -51,9 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser("grade", help="grade a folder of submissions with the hidden tests")
     grade.add_argument("assignment")
-    grade.add_argument(
-        "submissions", help="nbgrader's submitted/ folder, or a flat folder of <student>.ipynb"
-    )
+    grade.add_argument("submissions", help="nbgrader's submitted/ folder, or a flat folder of <student>.ipynb")
     grade.add_argument("--out", required=True, help="where results.json files and grades.csv go")
     grade.add_argument("--workers", type=int, default=None, help="parallel sandboxes (default: one per core)")
     grade.add_argument("--force", action="store_true", help="regrade notebooks that have not changed")

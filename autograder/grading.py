@@ -66,9 +66,7 @@ def run_hidden_tests(assignment: str, submission: Submission) -> GradingPlugin:
         pytest.ExitCode.USAGE_ERROR,
         pytest.ExitCode.NO_TESTS_COLLECTED,
     ):
-        raise GraderError(
-            f"the hidden tests of {assignment} could not run (pytest exit {code}):\n{sink.getvalue()}"
-        )
+        raise GraderError(f"the hidden tests of {assignment} could not run (pytest exit {code}):\n{sink.getvalue()}")
     if code == pytest.ExitCode.INTERRUPTED or not plugin.outcomes:
         raise GraderError(f"the hidden tests of {assignment} were not collected:\n{sink.getvalue()[-3000:]}")
     return plugin
@@ -87,9 +85,7 @@ def _summary(submission: Submission, load_error: str | None, mode: str | None) -
     return "\n".join(lines)
 
 
-def grade_notebook(
-    assignment: str, notebook: Path, sandbox: Sandbox | None, limits: Limits | None = None
-) -> dict:
+def grade_notebook(assignment: str, notebook: Path, sandbox: Sandbox | None, limits: Limits | None = None) -> dict:
     """Results for one notebook, in Gradescope's schema. Never raises for anything the student did."""
     started = time.perf_counter()
     limits = limits or assignment_limits(assignment)

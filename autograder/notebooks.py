@@ -42,9 +42,7 @@ def load_notebook(path: Path) -> dict:
     if size == 0:
         raise NotebookError("the file is empty")
     if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(
-            f"the file is {size // 2**20} MB, over the {MAX_NOTEBOOK_BYTES // 2**20} MB limit"
-        )
+        raise NotebookError(f"the file is {size // 2**20} MB, over the {MAX_NOTEBOOK_BYTES // 2**20} MB limit")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")

@@ -58,9 +58,7 @@ class CellReport:
 class Submission:
     """The sandboxed notebook of one student, driven by plain-data requests."""
 
-    def __init__(
-        self, cells: list[str], sandbox: Sandbox | None, limits: Limits, load_error: str | None = None
-    ):
+    def __init__(self, cells: list[str], sandbox: Sandbox | None, limits: Limits, load_error: str | None = None):
         self.cells = cells
         self.sandbox = sandbox
         self.limits = limits
@@ -137,11 +135,7 @@ class Submission:
                         return None
                     index = int(message["index"])
                     error = message.get("error")
-                    text = (
-                        None
-                        if not error
-                        else str(CallError(error["type"], error["message"], error.get("where")))
-                    )
+                    text = None if not error else str(CallError(error["type"], error["message"], error.get("where")))
                     self.cell_reports[index] = CellReport(index, str(message["status"]), text)
                     index += 1
             except (OSError, protocol.ProtocolError, KeyError, TypeError, ValueError):
@@ -190,9 +184,7 @@ class Submission:
         seconds = reply.get("seconds", 0.0)
         if reply.get("ok") is not True:
             error = reply.get("error") or {}
-            call_error = CallError(
-                str(error.get("type", "Error")), str(error.get("message", "")), error.get("where")
-            )
+            call_error = CallError(str(error.get("type", "Error")), str(error.get("message", "")), error.get("where"))
             if call_error.type == "Timeout":
                 self.hit_limit = True
             return CallResult(ok=False, error=call_error, output=text, seconds=seconds)

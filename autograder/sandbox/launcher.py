@@ -136,9 +136,7 @@ class Sandbox:
     def __init__(self, require_isolation: bool = False):
         self.mode, reason = isolation()
         if self.mode == "plain":
-            message = (
-                f"grading is NOT isolated: {reason}. Student code can read and write the grader's files."
-            )
+            message = f"grading is NOT isolated: {reason}. Student code can read and write the grader's files."
             if require_isolation:
                 raise SandboxError(message + " (--require-sandbox was given)")
             warnings.warn(message, NotIsolatedWarning, stacklevel=2)
@@ -148,9 +146,7 @@ class Sandbox:
         for name in ("worker.py", "protocol.py"):
             shutil.copy2(HERE / name, self._root / name)
         if COURSE_UTILS.is_dir():
-            shutil.copytree(
-                COURSE_UTILS, self._root / "course_utils", ignore=shutil.ignore_patterns("__pycache__")
-            )
+            shutil.copytree(COURSE_UTILS, self._root / "course_utils", ignore=shutil.ignore_patterns("__pycache__"))
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self.last_exit: str | None = None
@@ -184,9 +180,7 @@ class Sandbox:
         try:
             reply = self._receive(STARTUP_SECONDS)
         except SandboxError:
-            stderr = (
-                self._process.stderr.read().decode(errors="replace")[-2000:] if self._process.stderr else ""
-            )
+            stderr = self._process.stderr.read().decode(errors="replace")[-2000:] if self._process.stderr else ""
             self.close()
             raise SandboxError(f"the sandbox did not start: {stderr.strip() or 'no output'}") from None
         if reply.get("op") != "ready":

@@ -488,9 +488,7 @@ def reset(config: dict, child_pid: int | None) -> None:
                 os.setuid(uid)
             for entry in os.scandir(config["scratch"]):
                 path = entry.path
-                shutil.rmtree(path, ignore_errors=True) if entry.is_dir(follow_symlinks=False) else os.unlink(
-                    path
-                )
+                shutil.rmtree(path, ignore_errors=True) if entry.is_dir(follow_symlinks=False) else os.unlink(path)
         finally:
             os._exit(0)
     os.waitpid(cleaner, 0)
