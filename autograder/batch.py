@@ -188,9 +188,11 @@ def grade_folder(
     progress = Progress(len(todo), f"grading {assignment}")
 
     def record(job: Job, results: dict) -> None:
-        write_atomically(results_path(out, job.student), json.dumps(results, indent=1))
+        # results.json is the mark of a finished submission, so it is written last: a batch killed
+        # in between regrades this submission on the next run, and on_result replaces, never duplicates.
         if on_result is not None:
             on_result(job, results)
+        write_atomically(results_path(out, job.student), json.dumps(results, indent=1))
         progress.step()
 
     grade_all(assignment, todo, workers or os.cpu_count() or 1, require_isolation, record)

@@ -18,14 +18,73 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
+    from autograder import gradebook
     from autograder.batch import grade_folder
 
+    course_root = Path(args.course_root)
+    gradebook.ensure_assignment(args.assignment, course_root)
+
+    def record(job, results: dict) -> None:
+        gradebook.record(args.assignment, course_root, job.student, job.notebook, results)
+
+    out = Path(args.out)
     results = grade_folder(
-        args.assignment, Path(args.submissions), Path(args.out), workers=args.workers, force=args.force,
-        require_isolation=args.require_sandbox,
+        args.assignment, Path(args.submissions), out, workers=args.workers, force=args.force,
+        require_isolation=args.require_sandbox, on_result=record,
     )  # fmt: skip
     print(format_table(results))
-    print(f"results in {Path(args.out) / '<student>' / 'results.json'}; table in {Path(args.out) / 'grades.csv'}")
+    print(f"results: {out}/<student>/results.json, {out / 'grades.csv'}, gradebook {gradebook.db_url(course_root)}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from autograder import gradebook
+
+    course_root = Path(args.course_root)
+    out = Path(args.out) if args.out else course_root / "exports" / f"{args.assignment}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(gradebook.export_csv(args.assignment, course_root), encoding="utf-8")
+    print(f"exported {args.assignment} to {out}")
+    return 0
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from autograder import gradebook
+    from autograder.feedback import write_feedback
+
+    course_root = Path(args.course_root)
+    results = gradebook.graded_results(args.assignment, course_root)
+    if not results:
+        raise ValueError(f"nothing graded yet for {args.assignment} in {course_root}: run course grade first")
+    pages = write_feedback(args.assignment, course_root, results)
+    print(f"{len(pages)} feedback pages in {course_root / 'feedback'}/<student>/{args.assignment}/")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from autograder import gradebook
+    from autograder.report import write_report
+
+    course_root = Path(args.course_root)
+    results = gradebook.graded_results(args.assignment, course_root)
+    if not results:
+        raise ValueError(f"nothing graded yet for {args.assignment} in {course_root}: run course grade first")
+    out = Path(args.out) if args.out else course_root / "reports" / f"{args.assignment}.html"
+    print(f"class report: {write_report(args.assignment, results, out)}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from autograder.demo import run_demo
+
+    run_demo(Path(args.course_root), workers=args.workers)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from autograder.bench import run_bench
+
+    run_bench(n=args.n, large_n=args.large_n)
     return 0
 
 
@@ -54,7 +113,30 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--workers", type=int, default=None, help="parallel sandboxes (default: one per core)")
     grade.add_argument("--force", action="store_true", help="regrade notebooks that have not changed")
     grade.add_argument("--require-sandbox", action="store_true", help="fail instead of grading unisolated")
+    grade.add_argument("--course-root", default=str(KIT_ROOT), help="course with the gradebook (nbgrader_config.py)")
     grade.set_defaults(run=_grade)
+
+    for name, run, text in (
+        ("export", _export, "per-test CSV of an assignment's grades (gradebook scores, manual ones included)"),
+        ("feedback", _feedback, "one HTML feedback page per student, through nbgrader's generate_feedback"),
+        ("report", _report, "one HTML class report for the instructor"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("assignment")
+        command.add_argument("--course-root", default=str(KIT_ROOT))
+        if name != "feedback":
+            command.add_argument("--out", default=None, help="output file")
+        command.set_defaults(run=run)
+
+    demo = commands.add_parser("demo", help="the whole pipeline on a throwaway course and a synthetic class")
+    demo.add_argument("--course-root", default=str(KIT_ROOT / "demo_course"), help="where the course is built")
+    demo.add_argument("--workers", type=int, default=None)
+    demo.set_defaults(run=_demo)
+
+    bench = commands.add_parser("bench", help="course grade against nbgrader autograde on correct submissions")
+    bench.add_argument("--n", type=int, default=20)
+    bench.add_argument("--large-n", type=int, default=200, help="a larger class, to see how time grows")
+    bench.set_defaults(run=_bench)
     return parser
 
 

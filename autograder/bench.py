@@ -1,0 +1,124 @@
+"""`course bench` (make bench): our grader against `nbgrader autograde` on the same correct submissions.
+
+Both run in the same session on the same throwaway course, through their command lines (so start-up
+costs count), each recording into the course's gradebook. Prints seconds per submission for each, the
+ratio, the grader's peak memory (resident set of its whole process tree, sandboxes included), and how our
+time per submission changes from N to a larger class.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from autograder import samples
+from autograder.demo import make_course
+from autograder.release import release
+from autograder.sandbox.launcher import isolation
+
+
+def _tree_rss_bytes(root_pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * page
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_measured(argv: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall seconds and peak tree RSS of a command; raises if it fails."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_bytes(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:4])} failed ({process.returncode}):\n{stderr.decode()[-3000:]}")
+    return seconds, peak
+
+
+def make_submissions(course_root: Path, release_folder: Path, assignment: str, n: int) -> Path:
+    """n correct submissions in nbgrader's submitted/<student>/<assignment>/ layout, each with the
+    release's helper files beside the notebook, as nbgrader's exchange delivers them."""
+    notebook = samples.fill_stubs(samples.read(release_folder / f"{assignment}.ipynb"), samples.reference_sources())
+    submitted = course_root / "submitted"
+    for i in range(n):
+        folder = submitted / f"student{i:03d}" / assignment
+        shutil.copytree(release_folder, folder)
+        samples.write(notebook, folder / f"{assignment}.ipynb")
+    return submitted
+
+
+def ours(course_root: Path, assignment: str, submitted: Path, out: Path) -> tuple[float, int]:
+    argv = [sys.executable, "-m", "autograder", "grade", assignment, str(submitted), "--out", str(out)]
+    return run_measured([*argv, "--course-root", str(course_root), "--force"], course_root)
+
+
+def nbgraders(course_root: Path, assignment: str) -> tuple[float, int]:
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    return run_measured([nbgrader, "autograde", assignment, "--force"], course_root)
+
+
+def run_bench(n: int = 20, large_n: int = 200, assignment: str = "line_fit") -> dict:
+    mode, reason = isolation()
+    with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
+        course = make_course(Path(tmp) / "course")
+        release_folder = release(assignment, course)
+        submitted = make_submissions(course, release_folder, assignment, n)
+        print(
+            f"N = {n} correct submissions, {os.cpu_count()} cores, sandbox: {mode}" + (f" ({reason})" if reason else "")
+        )
+        our_seconds, our_peak = ours(course, assignment, submitted, course / "graded")
+        their_seconds, their_peak = nbgraders(course, assignment)
+        ratio = their_seconds / our_seconds
+        print(f"course grade        {our_seconds / n:6.3f} s/submission  ({our_seconds:.1f} s in all)")
+        print(f"nbgrader autograde  {their_seconds / n:6.3f} s/submission  ({their_seconds:.1f} s in all)")
+        print(f"ratio               {ratio:6.1f}x faster")
+        print(f"peak memory         course grade {our_peak / 2**20:.0f} MB, nbgrader {their_peak / 2**20:.0f} MB")
+        figures = {"n": n, "ours": our_seconds / n, "nbgrader": their_seconds / n, "ratio": ratio, "peak": our_peak}
+        if large_n > n:
+            shutil.rmtree(submitted)
+            submitted = make_submissions(course, release_folder, assignment, large_n)
+            large_seconds, large_peak = ours(course, assignment, submitted, course / "graded_large")
+            growth = (large_seconds / large_n) / (our_seconds / n)
+            print(
+                f"N = {large_n}: course grade {large_seconds / large_n:.3f} s/submission "
+                f"({growth:.2f}x the N = {n} figure), peak memory {large_peak / 2**20:.0f} MB"
+            )
+            figures.update(large_n=large_n, ours_large=large_seconds / large_n, growth=growth)
+    return figures
