@@ -1,0 +1,53 @@
+"""The trusted decoder accepts plain data only, with strict types: a malformed reply never passes."""
+
+import base64
+
+import numpy as np
+import pytest
+
+from autograder.sandbox.protocol import ProtocolError
+from autograder.values import decode, spec_tensor
+
+
+def tensor_message(array, **extra):
+    data = base64.b64encode(np.asarray(array, dtype=np.float64).tobytes()).decode()
+    return {"kind": "tensor", "dtype": "float32", "shape": list(np.shape(array)), "data": data, **extra}
+
+
+def test_tensor_round_trip():
+    value = decode(tensor_message([[1.0, 2.0], [3.0, 4.5]], requires_grad=True, has_grad_fn=False))
+    assert value.is_tensor and value.shape == (2, 2) and value.dtype == "float32"
+    np.testing.assert_array_equal(value.array, [[1.0, 2.0], [3.0, 4.5]])
+    assert value.requires_grad is True
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"kind": "pickle", "data": "gASV"},  # unknown kinds are refused, whatever they claim to be
+        {"kind": "bool", "value": 1},  # an int is not a bool
+        {"kind": "int", "value": True},  # and a bool is not an int
+        {"kind": "float", "value": "1.0"},
+        {**tensor_message([1.0, 2.0]), "shape": [3]},  # data length does not match shape
+        {**tensor_message([1.0]), "shape": [-1]},
+        {**tensor_message([1.0]), "data": "not base64!"},
+        {**tensor_message([1.0]), "requires_grad": "yes"},
+        {"kind": "list", "items": "abc", "length": 3},
+        {"kind": "opaque"},
+        "just a string",
+    ],
+)
+def test_malformed_values_are_protocol_errors(message):
+    with pytest.raises(ProtocolError):
+        decode(message)
+
+
+def test_opaque_values_are_described_not_trusted():
+    value = decode({"kind": "opaque", "type": "evil.LyingTensor (a torch.Tensor subclass)"})
+    assert not value.is_tensor and value.array is None
+    assert "subclass" in value.describe()
+
+
+def test_spec_tensor_refuses_non_numeric():
+    with pytest.raises(ValueError):
+        spec_tensor(np.array(["a"]), dtype="str")
