@@ -134,6 +134,9 @@ class Submission:
                     if message.get("op") == "loaded":
                         return None
                     index = int(message["index"])
+                    if index in self._fatal_cells:  # keep the report of how it killed the process
+                        index += 1
+                        continue
                     error = message.get("error")
                     text = None if not error else str(CallError(error["type"], error["message"], error.get("where")))
                     self.cell_reports[index] = CellReport(index, str(message["status"]), text)
