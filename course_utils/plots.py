@@ -23,6 +23,7 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullFormatter
 
 from .data import LineData
 
@@ -172,6 +173,7 @@ class LivePlot:
         self._ax_fit.set_ylim(float(data.y_noisy.min()) - 0.1 * y_span, float(data.y_noisy.max()) + 0.1 * y_span)
         (self._line_loss,) = self._ax_loss.plot([], [], color=COLORS["loss"], label="training loss")
         self._ax_loss.set_yscale("log")
+        self._ax_loss.yaxis.set_minor_formatter(NullFormatter())  # labels on 1-2-5 minor ticks crowd the axis
         self._ax_loss.set_xlim(0, max(1, self.n_steps))
         self._ax_loss.set_ylim(0.1, 10.0)
         self._ax_loss.set_xlabel("step")
@@ -209,6 +211,8 @@ class LivePlot:
         if not self._shown:
             self._handle = _show(self.fig, self._mode)
             self._shown = True
+            # The layout is settled by the first drawing; redoing it at every update costs a quarter of the time.
+            self.fig.set_layout_engine("none")
         elif self._mode == "widget":
             self.fig.canvas.draw_idle()
             self.fig.canvas.flush_events()
@@ -232,6 +236,13 @@ def _log_norm(losses: np.ndarray) -> tuple[np.ndarray, LogNorm]:
     if vmax <= vmin:
         vmax = vmin * 10
     return np.clip(losses, vmin, vmax), LogNorm(vmin=vmin, vmax=vmax)
+
+
+def _nice_log_ticks(vmin: float, vmax: float) -> list[float]:
+    """Ticks at 1, 2 and 5 times the powers of ten between vmin and vmax (or just the two ends)."""
+    exponents = range(int(np.floor(np.log10(vmin))), int(np.ceil(np.log10(vmax))) + 1)
+    ticks = [m * 10.0**e for e in exponents for m in (1, 2, 5) if vmin <= m * 10.0**e <= vmax]
+    return ticks if len(ticks) >= 2 else [vmin, vmax]
 
 
 def _grids(a_grid: Any, b_grid: Any, losses: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -258,7 +269,9 @@ def plot_loss_surface(a_grid: Any, b_grid: Any, losses: Any) -> None:
     ax.set_xlabel("a (slope)")
     ax.set_ylabel("b (intercept)")
     ax.set_zlabel("mse loss")
-    ax.set_title(f"loss landscape: minimum {loss_min:.3f} at a = {a_min:.2f}, b = {b_min:.2f}")
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_major_locator(MaxNLocator(5))
+    ax.set_title(f"loss landscape: lowest {loss_min:.3f} at a = {a_min:.2f}, b = {b_min:.2f}", fontsize="medium")
     ax.legend(loc="upper left")
     _show(fig, mode)
 
@@ -278,7 +291,10 @@ def plot_loss_contour(
     ax = fig.add_subplot()
     levels = np.geomspace(norm.vmin, norm.vmax, N_LEVELS)
     contours = ax.contourf(a, b, clipped, levels=levels, norm=norm, cmap=CMAP)
-    fig.colorbar(contours, ax=ax, label="mse loss")
+    colorbar = fig.colorbar(contours, ax=ax, label="mse loss")
+    colorbar.set_ticks(_nice_log_ticks(norm.vmin, norm.vmax), labels=None)
+    colorbar.ax.yaxis.set_major_formatter("{x:g}")
+    colorbar.ax.yaxis.set_minor_locator(FixedLocator([]))
     ax.scatter(
         [a.flat[i_min]],
         [b.flat[i_min]],
