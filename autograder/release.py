@@ -1,0 +1,80 @@
+"""Make the student version of an assignment: nbgrader's generate_assignment, plus the course_utils package.
+
+nbgrader turns `assignments/<name>/` (the source notebook with solutions, and its public tests) into
+`release/<name>/`, with every solution replaced by a stub. The released notebook imports `course_utils`, so
+a copy of the package goes next to it: students open the folder and everything it needs is there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+KIT_COURSE_UTILS = Path(__file__).resolve().parent.parent / "course_utils"
+TIMEOUT_SECONDS = 300
+
+
+class ReleaseError(RuntimeError):
+    """nbgrader could not make the release; the message carries its output."""
+
+
+def _nbgrader_command() -> list[str]:
+    """nbgrader from the interpreter's own environment, so the release uses the pinned version."""
+    script = Path(sys.executable).parent / "nbgrader"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "nbgrader"]
+
+
+def _environment() -> dict[str, str]:
+    # nbgrader shells out to `alembic` when it creates the gradebook: the environment's bin must be on PATH.
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def release(assignment: str, course_root: Path, course_utils_dir: Path | None = None) -> Path:
+    """Release `assignment` of the course at `course_root` (the folder with nbgrader_config.py) and return
+    `course_root/release/<assignment>`.
+
+    The course_utils copied is `course_utils_dir` if given, else `course_root/course_utils` if the course has
+    its own, else the kit's. Raises ReleaseError when nbgrader fails.
+    """
+    course_root = Path(course_root).resolve()
+    if not (course_root / "nbgrader_config.py").is_file():
+        raise ReleaseError(f"{course_root} has no nbgrader_config.py: is it the course root?")
+    source = course_root / "assignments" / assignment
+    if not source.is_dir():
+        raise ReleaseError(f"no source folder for {assignment!r}: {source} does not exist")
+
+    command = [*_nbgrader_command(), "generate_assignment", assignment, "--force"]
+    try:
+        done = subprocess.run(
+            command,
+            cwd=course_root,
+            env=_environment(),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ReleaseError(f"could not run nbgrader generate_assignment: {error}") from error
+    folder = course_root / "release" / assignment
+    if done.returncode != 0 or not (folder / f"{assignment}.ipynb").is_file():
+        output = "\n".join(part for part in (done.stdout.strip(), done.stderr.strip()) if part)
+        raise ReleaseError(
+            f"nbgrader generate_assignment {assignment} failed (exit code {done.returncode}):\n{output}"
+        )
+
+    utils = course_utils_dir or (course_root / "course_utils")
+    if not utils.is_dir():
+        utils = KIT_COURSE_UTILS
+    if not (utils / "__init__.py").is_file():
+        raise ReleaseError(f"course_utils not found at {utils}")
+    target = folder / "course_utils"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(utils, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+    return folder
