@@ -64,9 +64,7 @@ def release(assignment: str, course_root: Path, course_utils_dir: Path | None = 
     folder = course_root / "release" / assignment
     if done.returncode != 0 or not (folder / f"{assignment}.ipynb").is_file():
         output = "\n".join(part for part in (done.stdout.strip(), done.stderr.strip()) if part)
-        raise ReleaseError(
-            f"nbgrader generate_assignment {assignment} failed (exit code {done.returncode}):\n{output}"
-        )
+        raise ReleaseError(f"nbgrader generate_assignment {assignment} failed (exit code {done.returncode}):\n{output}")
 
     utils = course_utils_dir or (course_root / "course_utils")
     if not utils.is_dir():
