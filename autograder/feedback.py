@@ -1,0 +1,551 @@
+"""Per-student HTML feedback: nbgrader's generate_feedback renders the notebook, we add the hidden tests' results.
+
+The page is nbgrader's own (`feedback/<student>/<assignment>/<assignment>.html`, rendered from
+`autograded/<student>/<assignment>/<assignment>.ipynb` with the gradebook's scores), with what nbgrader
+gets wrong fixed on the way through:
+
+- nbgrader shows the source of test cells, hidden tests included, and their outputs (failing asserts of
+  hidden tests). Here every test cell loses its `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`
+  regions (an unclosed region: everything after its start) and all of its outputs before rendering.
+- nbgrader shows the automatic comment of each solution cell as Markdown turned into raw HTML, and our
+  comments carry test messages, which can quote what a student's code produced. Only a TA's own
+  (manual) comment is shown; the test results come in our blocks, HTML-escaped.
+- The results of the hidden tests sit next to each test cell (`test_<function>`): every test's name,
+  points, pass/fail and message, and the function's score; a summary with the total is at the top.
+  Everything that came from results.json is inserted as escaped text.
+- A student's own outputs are capped (long prints cut, pictures beyond a budget dropped with a note),
+  so a page stays a few hundred kilobytes to about a megabyte.
+- A notebook nbgrader cannot render (unreadable, not in the gradebook) still gets a page in the same
+  style, written here, with the score (0 when the notebook could not be read) and the reason.
+
+Pictures come only from `extra_data.evidence` in results.json, never from running anything. The hidden
+tests fill it with plain data (JSON numbers and lists, nothing else):
+
+    evidence["train"] = {
+        "x": [float, ...],               # the training inputs, subsampled to at most 300 points
+        "y": [float, ...],               # the matching targets, same length as x
+        "target": [a, b],                # the line the data came from: y = a x + b
+        "student_params": [w, b] | None, # the student's model after train(), None if train failed
+        "student_losses": [float, ...] | None,  # what the student's train returned, None if it failed
+        "reference_losses": [float, ...],       # the reference train on the same data and settings
+    }
+
+With it the `train` block shows the student's line against the data and the target, and the student's
+loss curve against the reference's (embedded base64 PNGs); without it, a one-line note.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import logging
+import math
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from autograder import figures
+from autograder.gradebook import GRADE_CELL_PREFIX, db_url
+
+TEMPLATE_NAME = "course_feedback_page.html.j2"  # lives in memory: a DictLoader, never a file
+MAX_DATA_POINTS = 300  # points of the data drawn in the fit picture
+MAX_LOSS_STEPS = 5000  # points of a loss curve drawn (longer curves are thinned evenly)
+OUTPUT_TEXT_CHARS = 20_000  # one print, repr or traceback of the student's own outputs
+OUTPUT_BUDGET_CHARS = 900_000  # all of a notebook's outputs together (its plots are ~100 kB each)
+HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"  # nbgrader's default delimiters
+
+log = logging.getLogger(__name__)
+
+# nbgrader's feedback template, with the summary at the top of the notebook and a results block after
+# each test cell. Only `resources.course`, built from escaped text in this module, is added.
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{% block body_header %}
+{{ super() }}
+{{ resources.course.summary }}
+{% endblock body_header %}
+{% block input %}
+{{ super() }}
+{%- if cell.metadata.nbgrader and cell.metadata.nbgrader.grade_id in resources.course.blocks -%}
+{{ resources.course.blocks[cell.metadata.nbgrader.grade_id] }}
+{%- endif -%}
+{% endblock input %}
+"""
+
+STYLE = """<style>
+.course-summary h4 { margin: 0; }
+.course-results { margin: 0.6em 0 1.2em 0; }
+.course-results .panel-heading .pull-right { font-weight: normal; }
+.course-tests { margin-bottom: 0; }
+.course-tests td, .course-tests th { vertical-align: top; }
+.course-tests pre, pre.course-output { white-space: pre-wrap; word-break: break-word; margin: 0; padding: 0;
+  background: none; border: none; font-size: 12px; }
+pre.course-output { padding: 0.5em; background: #fcf8e3; border: 1px solid #faebcc; margin-bottom: 0.8em; }
+.course-status { white-space: nowrap; font-weight: bold; }
+.course-passed .course-status { color: #3c763d; }
+.course-failed .course-status { color: #a94442; }
+.course-figures figure { display: inline-block; margin: 0.4em 1em 0.4em 0; vertical-align: top; }
+.course-figures figcaption, .course-note { color: #555; font-size: 12px; }
+.course-note { margin: 0.4em 0.6em; }
+</style>"""
+
+
+class EvidenceError(ValueError):
+    """The evidence is there but not in the documented shape."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainEvidence:
+    x: list[float]
+    y: list[float]
+    target: tuple[float, float]
+    student_params: tuple[float, float] | None
+    student_losses: list[float] | None
+    reference_losses: list[float]
+
+
+# -- reading evidence: plain data only, checked strictly ---------------------------------------------------
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EvidenceError(f"{what} is not a number")
+    return float(value)
+
+
+def _numbers(value: Any, what: str, limit: int) -> list[float]:
+    if not isinstance(value, list) or not value:
+        raise EvidenceError(f"{what} is not a non-empty list")
+    numbers = [_number(v, what) for v in value]
+    if len(numbers) > limit:  # thin evenly, keeping the first and the last
+        numbers = [numbers[round(i * (len(numbers) - 1) / (limit - 1))] for i in range(limit)]
+    return numbers
+
+
+def _pair(value: Any, what: str) -> tuple[float, float]:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise EvidenceError(f"{what} is not a pair of numbers")
+    return _number(value[0], what), _number(value[1], what)
+
+
+def train_evidence(evidence: Any) -> TrainEvidence | None:
+    """`evidence["train"]` checked against the documented shape; None when there is none."""
+    if not isinstance(evidence, dict) or evidence.get("train") is None:
+        return None
+    train = evidence["train"]
+    if not isinstance(train, dict):
+        raise EvidenceError("evidence['train'] is not a mapping")
+    x = _numbers(train.get("x"), "x", sys.maxsize)
+    y = _numbers(train.get("y"), "y", sys.maxsize)
+    if len(x) != len(y):
+        raise EvidenceError("x and y differ in length")
+    pairs = [(a, b) for a, b in zip(x, y, strict=True) if math.isfinite(a) and math.isfinite(b)]
+    if not pairs:
+        raise EvidenceError("no finite data point")
+    if len(pairs) > MAX_DATA_POINTS:
+        pairs = [pairs[i * len(pairs) // MAX_DATA_POINTS] for i in range(MAX_DATA_POINTS)]
+    target = _pair(train.get("target"), "target")
+    if not all(math.isfinite(v) for v in target):
+        raise EvidenceError("the target line is not finite")
+    params = train.get("student_params")
+    losses = train.get("student_losses")
+    return TrainEvidence(
+        x=[p[0] for p in pairs],
+        y=[p[1] for p in pairs],
+        target=target,
+        student_params=None if params is None else _pair(params, "student_params"),
+        student_losses=None if losses is None else _numbers(losses, "student_losses", MAX_LOSS_STEPS),
+        reference_losses=_numbers(train.get("reference_losses"), "reference_losses", MAX_LOSS_STEPS),
+    )
+
+
+# -- HTML fragments, everything from results escaped -------------------------------------------------------
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
+
+
+def _points(score: float, max_score: float) -> str:
+    return f"{score:g} / {max_score:g}"
+
+
+def _anchor(function: str) -> str:
+    return "results-" + re.sub(r"[^A-Za-z0-9_-]", "-", function)
+
+
+def tests_by_function(results: dict) -> dict[str, list[dict]]:
+    """The tests of each graded function (its tag), functions in the order their tests ran."""
+    grouped: dict[str, list[dict]] = {}
+    for test in results.get("tests") or []:
+        if isinstance(test, dict):
+            tags = test.get("tags") or ["other"]
+            grouped.setdefault(str(tags[0]), []).append(test)
+    return grouped
+
+
+def evidence_html(evidence: Any) -> str:
+    """The two pictures of the train block, or a one-line note saying why there are none."""
+    try:
+        train = train_evidence(evidence)
+    except EvidenceError as exc:
+        return f'<p class="course-note">No pictures: the record of your training is incomplete ({_esc(exc)}).</p>'
+    if train is None:
+        return '<p class="course-note">No pictures: the grader kept no record of your training for this submission.</p>'
+    fit = figures.fit_figure(train.x, train.y, train.target, train.student_params)
+    loss = figures.loss_figure(train.student_losses, train.reference_losses)
+    notes = []
+    if train.student_params is None:
+        notes.append("Your train() gave no trained model, so only the target line is drawn.")
+    elif not all(math.isfinite(p) for p in train.student_params):
+        notes.append("Your trained parameters are not finite numbers (training diverged), so your line is not drawn.")
+    if train.student_losses is None:
+        notes.append("Your train() returned no losses, so only the reference's curve is drawn.")
+    elif not all(math.isfinite(v) for v in train.student_losses):
+        first = next(i for i, v in enumerate(train.student_losses) if not math.isfinite(v))
+        notes.append(f"Your loss stopped being a finite number at step {first}: training diverged.")
+    captions = (
+        "Your model after train() (dashed) against the target line and a sample of the data.",
+        "Your losses (dashed) against the reference train() on the same data and settings.",
+    )
+    parts = [
+        f"<figure>{figures.img_tag(fit, 'your fitted line and the target line')}<figcaption>{captions[0]}"
+        "</figcaption></figure>",
+        f"<figure>{figures.img_tag(loss, 'your loss curve and the reference loss curve')}<figcaption>{captions[1]}"
+        "</figcaption></figure>",
+    ]
+    parts += [f'<p class="course-note">{_esc(note)}</p>' for note in notes]
+    return '<div class="course-figures">' + "".join(parts) + "</div>"
+
+
+def function_block(function: str, tests: list[dict], evidence: Any = None) -> str:
+    """A panel with every test of one graded function: name, points, passed or failed, message."""
+    score = sum(_num(t.get("score")) for t in tests)
+    max_score = sum(_num(t.get("max_score")) for t in tests)
+    rows = []
+    for test in tests:
+        passed = test.get("status") == "passed"
+        status = "&#10004; passed" if passed else "&#10008; failed"
+        message = str(test.get("output") or "")
+        rows.append(
+            f'<tr class="{"course-passed" if passed else "course-failed"}">'
+            f"<td>{_esc(test.get('name', ''))}</td>"
+            f"<td>{_esc(_points(_num(test.get('score')), _num(test.get('max_score'))))}</td>"
+            f'<td class="course-status">{status}</td>'
+            f"<td><pre>{_esc(message)}</pre></td></tr>"
+        )
+    pictures = evidence_html(evidence) if function == "train" else ""
+    return (
+        f'<div class="panel panel-default course-results" id="{_anchor(function)}">'
+        f'<div class="panel-heading"><strong>Hidden tests of <code>{_esc(function)}</code></strong>'
+        f'<span class="pull-right">Score: {_esc(_points(score, max_score))}</span></div>'
+        '<table class="table table-condensed course-tests">'
+        "<thead><tr><th>test</th><th>points</th><th>result</th><th>message</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>{pictures}</div>"
+    )
+
+
+def total_score(results: dict) -> tuple[float, float]:
+    """The score shown: 0 when the notebook could not be read, whatever else the results say."""
+    extra = results.get("extra_data") or {}
+    score = 0.0 if extra.get("load_error") else _num(results.get("score"))
+    return score, _num(results.get("max_score"))
+
+
+def summary_html(assignment: str, results: dict, placed: set[str], note: str | None = None) -> str:
+    """The top of the page: total, what went wrong overall, a table of functions, and the blocks of any
+    function that has no test cell in the notebook (`placed` are those shown next to their cell)."""
+    grouped = tests_by_function(results)
+    score, max_score = total_score(results)
+    extra = results.get("extra_data") or {}
+    parts = [STYLE, '<div class="panel panel-info course-summary" id="course-results">']
+    parts.append(
+        f'<div class="panel-heading"><h4>Hidden tests of {_esc(assignment)}: '
+        f"{_esc(_points(score, max_score))} points</h4></div>"
+    )
+    parts.append('<div class="panel-body">')
+    if extra.get("load_error"):
+        parts.append(
+            f"<p><strong>Your notebook could not be graded:</strong> {_esc(extra['load_error'])}. "
+            "Every test counts as failed. Check that you submitted the right file, saved from Jupyter.</p>"
+        )
+    if note:
+        parts.append(f"<p>{_esc(note)}</p>")
+    output = str(results.get("output") or "").strip()
+    if output:
+        parts.append(f'<pre class="course-output">{_esc(output)}</pre>')
+    parts.append(
+        "<p>The grader ran hidden tests on each function you wrote, with fresh inputs. The results of each "
+        "function follow its test cell below. The score in the page heading is the one in the gradebook: "
+        "it includes any change your TA made by hand.</p>"
+    )
+    rows = []
+    for function, tests in grouped.items():
+        passed = sum(1 for t in tests if t.get("status") == "passed")
+        function_score = sum(_num(t.get("score")) for t in tests)
+        function_max = sum(_num(t.get("max_score")) for t in tests)
+        rows.append(
+            f'<tr><td><a href="#{_anchor(function)}"><code>{_esc(function)}</code></a></td>'
+            f"<td>{_esc(_points(function_score, function_max))}</td><td>{passed} of {len(tests)}</td></tr>"
+        )
+    if rows:
+        parts.append(
+            '<table class="table table-condensed"><thead><tr><th>function</th><th>points</th>'
+            f"<th>tests passed</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
+    for function, tests in grouped.items():
+        if function not in placed:
+            parts.append(function_block(function, tests, extra.get("evidence")))
+    parts.append("</div></div>")
+    return "".join(parts)
+
+
+# -- the nbgrader side ------------------------------------------------------------------------------------
+
+
+def strip_hidden_tests(source: str, begin: str = HIDDEN_BEGIN, end: str = HIDDEN_END) -> str:
+    """Drop every hidden-test region, delimiter lines included; an unclosed region runs to the end."""
+    kept, hidden = [], False
+    for line in source.splitlines(keepends=True):
+        upper = line.upper()
+        if begin.upper() in upper:
+            hidden = True
+        elif end.upper() in upper and hidden:
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "".join(kept)
+
+
+def _cap_text(text: str) -> str:
+    if len(text) <= OUTPUT_TEXT_CHARS:
+        return text
+    return text[:OUTPUT_TEXT_CHARS] + f"\n... ({len(text) - OUTPUT_TEXT_CHARS} more characters not shown)\n"
+
+
+def cap_outputs(outputs: list, budget: list[int]) -> list:
+    """The student's own outputs, long texts cut and rich outputs dropped once `budget[0]` is spent."""
+    from nbformat.v4 import new_output
+
+    kept = []
+    for output in outputs:
+        kind = output.get("output_type")
+        if kind == "stream":
+            output["text"] = _cap_text("".join(output.get("text", "")))
+        elif kind == "error":
+            output["traceback"] = _cap_text("\n".join(output.get("traceback", []))).split("\n")
+        elif kind in ("display_data", "execute_result"):
+            data = output.get("data", {})
+            if "text/plain" in data:
+                data["text/plain"] = _cap_text("".join(data["text/plain"]))
+            size = sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
+            if size > budget[0]:
+                note = f"(an output of {size // 1000} kB is not shown here, to keep this page small)\n"
+                kept.append(new_output("stream", name="stdout", text=note))
+                continue
+            budget[0] -= size
+        kept.append(output)
+    return kept
+
+
+@dataclasses.dataclass
+class _Student:
+    results: dict
+    grade_ids: dict[str, str]  # the notebook's test cells: grade_id -> function
+
+
+def _nbgrader_classes():
+    """nbgrader's pieces and our two preprocessors (imported late: nbgrader takes a while to import)."""
+    from jinja2 import DictLoader
+    from nbconvert.exporters import HTMLExporter
+    from nbconvert.preprocessors import Preprocessor
+    from nbgrader import utils
+    from nbgrader.preprocessors import GetGrades
+    from traitlets import default
+
+    class FeedbackExporter(HTMLExporter):
+        """nbgrader's feedback HTML, through our template (held in memory; extra_loaders is not configurable)."""
+
+        @default("extra_loaders")
+        def _extra_loaders_default(self) -> list:
+            return [DictLoader({TEMPLATE_NAME: TEMPLATE})]
+
+    class ManualCommentsOnly(GetGrades):
+        """nbgrader's GetGrades, but a solution cell shows only a TA's own comment: the automatic one
+        repeats the test messages (already in our blocks) and nbgrader renders it as raw HTML."""
+
+        def _get_comment(self, cell, resources) -> None:
+            comment = self.gradebook.find_comment(
+                cell.metadata["nbgrader"]["grade_id"], self.notebook_id, self.assignment_id, self.student_id
+            )
+            cell.metadata.nbgrader["comment"] = comment.manual_comment
+
+    class HideTestsAddResults(Preprocessor):
+        """Strips hidden tests and outputs from test cells, caps the rest, and puts our HTML in resources."""
+
+        def __init__(self, assignment: str, students: dict[str, dict], delimiters: tuple[str, str], **kwargs):
+            super().__init__(**kwargs)
+            self.enabled = True
+            self.assignment, self.students, self.delimiters = assignment, students, delimiters
+
+        def preprocess(self, nb, resources):
+            student = resources["nbgrader"]["student"]
+            results = self.students[student]
+            budget = [OUTPUT_BUDGET_CHARS]
+            placed: dict[str, str] = {}
+            grouped = tests_by_function(results)
+            for cell in nb.cells:
+                if cell.cell_type != "code":
+                    continue
+                if utils.is_grade(cell) and not utils.is_solution(cell):
+                    cell.source = strip_hidden_tests(cell.source, *self.delimiters)
+                    cell.outputs = []
+                    grade_id = str(cell.metadata["nbgrader"].get("grade_id", ""))
+                    function = grade_id.removeprefix(GRADE_CELL_PREFIX)
+                    if grade_id.startswith(GRADE_CELL_PREFIX) and function in grouped and function not in placed:
+                        placed[function] = grade_id
+                else:
+                    cell.outputs = cap_outputs(cell.get("outputs", []), budget)
+            evidence = (results.get("extra_data") or {}).get("evidence")
+            resources["course"] = {
+                "summary": summary_html(self.assignment, results, set(placed)),
+                "blocks": {gid: function_block(f, grouped[f], evidence) for f, gid in placed.items()},
+            }
+            return nb, resources
+
+    return FeedbackExporter, ManualCommentsOnly, HideTestsAddResults
+
+
+def _course_config(course_root: Path):
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config_file = course_root / "nbgrader_config.py"
+    if config_file.exists():
+        return PyFileConfigLoader(config_file.name, str(course_root)).load_config()
+    return Config()
+
+
+def _directories(course_root: Path) -> tuple[Path, Path]:
+    """The course's autograded and feedback folders (nbgrader's names unless its config says otherwise)."""
+    directories = _course_config(course_root).CourseDirectory
+    return (
+        course_root / directories.get("autograded_directory", "autograded"),
+        course_root / directories.get("feedback_directory", "feedback"),
+    )
+
+
+def _quiet_logger() -> logging.Logger:
+    """nbgrader's converter logs every file it writes; only its errors matter here."""
+    logger = logging.getLogger("autograder.feedback.nbgrader")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("[generate_feedback] %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.ERROR)
+    return logger
+
+
+def _render_with_nbgrader(assignment: str, course_root: Path, students: dict[str, dict]) -> None:
+    """One run of nbgrader's GenerateFeedback over the given students (every other student excluded)."""
+    from nbgrader.converters import GenerateFeedback, NbGraderException
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import GetGrades
+
+    exporter, manual_comments_only, hide_tests_add_results = _nbgrader_classes()
+    config = _course_config(course_root)
+    autograded, _ = _directories(course_root)
+    others = sorted(p.name for p in autograded.iterdir() if p.is_dir() and p.name not in students)
+    config.CourseDirectory.root = str(course_root)
+    config.CourseDirectory.db_url = db_url(course_root)
+    config.CourseDirectory.assignment_id = assignment
+    config.CourseDirectory.student_id = "*"
+    config.CourseDirectory.student_id_exclude = ",".join(others)
+    config.CourseDirectory.notebook_id = assignment
+    config.GenerateFeedback.force = True
+    config.HTMLExporter.template_file = TEMPLATE_NAME
+    delimiters = (
+        config.ClearHiddenTests.get("begin_test_delimeter", HIDDEN_BEGIN),
+        config.ClearHiddenTests.get("end_test_delimeter", HIDDEN_END),
+    )
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config, log=_quiet_logger())
+    steps = [manual_comments_only if step is GetGrades else step for step in converter.preprocessors]
+    converter.preprocessors = [*steps, hide_tests_add_results(assignment, students, delimiters)]
+    converter.exporter_class = exporter
+    try:
+        converter.start()
+    except NbGraderException:
+        pass  # the students it could not render get a page of ours; the converter logged why
+
+
+# -- pages nbgrader cannot render --------------------------------------------------------------------------
+
+
+def _bootstrap_css() -> str:
+    import nbgrader
+
+    path = Path(nbgrader.__file__).parent.joinpath(
+        "server_extensions", "formgrader", "static", "node_modules", "bootstrap", "dist", "css", "bootstrap.min.css"
+    )
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def standalone_page(assignment: str, student: str, results: dict, note: str | None) -> str:
+    """A page in the style of nbgrader's, without the notebook: every block is in the summary."""
+    score, max_score = total_score(results)
+    summary = summary_html(assignment, results, placed=set(), note=note)
+    return (
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8" />\n'
+        f"<title>{_esc(assignment)}</title>\n<style>{_bootstrap_css()}</style>\n"
+        "<style>body { font-size: 14px; padding-top: 1em; }</style>\n</head>\n<body>\n"
+        '<a name="top"></a><div class="container"><div class="panel panel-default">'
+        f'<div class="panel-heading"><h4>{_esc(assignment)} (Score: {score:.2f} / {max_score:.2f})</h4>'
+        f"<p>Feedback for {_esc(student)}</p></div>"
+        f'<div class="panel-body">{summary}</div></div></div>\n</body>\n</html>\n'
+    )
+
+
+def write_feedback(assignment: str, course_root: Path, results_by_student: dict[str, dict]) -> dict[str, Path]:
+    """One HTML page per student at `course_root/feedback/<student>/<assignment>/<assignment>.html`.
+
+    Students whose autograded notebook is there are rendered by nbgrader's generate_feedback (it needs
+    their grades in the gradebook); the others, and any nbgrader fails on, get a page written here.
+    """
+    course_root = Path(course_root).resolve()
+    autograded, feedback = _directories(course_root)
+    for student in results_by_student:
+        if not student or Path(student).name != student or student in (".", ".."):
+            raise ValueError(f"not a usable student id: {student!r}")
+    pages = {student: feedback / student / assignment / f"{assignment}.html" for student in results_by_student}
+    for page in pages.values():
+        page.unlink(missing_ok=True)  # a page left from an earlier run must not pass for a new one
+    notebooks = {student: autograded / student / assignment / f"{assignment}.ipynb" for student in results_by_student}
+    renderable = {
+        student: results
+        for student, results in results_by_student.items()
+        if notebooks[student].is_file() and not (results.get("extra_data") or {}).get("load_error")
+    }
+    if renderable:
+        _render_with_nbgrader(assignment, course_root, renderable)
+    for student, results in results_by_student.items():
+        if pages[student].exists():
+            continue
+        note = None
+        if not (results.get("extra_data") or {}).get("load_error"):
+            note = "Your notebook itself cannot be shown on this page; the results of the hidden tests are all here."
+            if student in renderable:
+                print(
+                    f"feedback: nbgrader could not render {student}'s notebook; wrote the results only", file=sys.stderr
+                )
+        pages[student].parent.mkdir(parents=True, exist_ok=True)
+        pages[student].write_text(standalone_page(assignment, student, results, note), encoding="utf-8")
+    return pages
