@@ -10,6 +10,16 @@ import dataclasses
 import tomllib
 from pathlib import Path
 
+# Memory of one whole sandbox: its warm worker (~0.3 GB), every process a student starts, and the files in
+# its scratch space. RLIMIT_AS (memory_mb below) is per process, so without this cap a student who forks 60
+# processes may use 60 x memory_mb, and shared memory or tmpfs files escape RLIMIT_AS altogether. It is a
+# memory cgroup, made where the host lets the grader make one; an assignment that raises memory_mb past
+# about 3.5 GB must raise this too. Two workers at the cap use 8 GB.
+SANDBOX_MEMORY_MB = 4096
+# The sandbox's private /tmp, which holds the student's scratch space. It is a tmpfs: its files live in RAM
+# and escape RLIMIT_AS, so it gets a size of its own. The line-fit notebook writes nothing there.
+SCRATCH_MB = 512
+
 
 @dataclasses.dataclass(frozen=True)
 class Limits:

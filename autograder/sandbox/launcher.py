@@ -4,7 +4,9 @@ Where bubblewrap works, the zygote runs in its own pid, network, IPC and UTS nam
 read-only system and Python environment plus a private tmpfs, and (when the grader is root) keeps just
 the capabilities it needs to drop each student's process to an unprivileged uid and to kill what that
 process leaves behind. Elsewhere it falls back to a plain subprocess with rlimits and says loudly that
-grading is not isolated; `require_isolation` turns that fallback into an error.
+grading is not isolated; `require_isolation` turns that fallback into an error. In either mode the whole
+sandbox goes into a memory cgroup of its own (and a CPU cgroup, so that it gets one fair share however many
+processes it starts) where the host lets the grader make them.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 import warnings
 from pathlib import Path
+
+from autograder.limits import SANDBOX_MEMORY_MB, SCRATCH_MB
 
 HERE = Path(__file__).resolve().parent
 KIT_ROOT = HERE.parent.parent
@@ -50,6 +55,15 @@ def _bwrap_works(root: bool) -> str | None:
     if probe.returncode != 0:
         return f"bwrap cannot create namespaces here: {probe.stderr.strip()[:300]}"
     return None
+
+
+@functools.cache
+def _bwrap_has_size() -> bool:
+    """bwrap >= 0.7 can give a tmpfs a size; older versions reject the option."""
+    try:
+        return "--size" in subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 @functools.cache
@@ -94,14 +108,18 @@ def _secret_package_masks() -> list[str]:
     return args
 
 
-def bwrap_command(sandbox_root: Path, root: bool) -> list[str]:
+def bwrap_command(sandbox_root: Path, root: bool, scratch_mb: int = SCRATCH_MB) -> list[str]:
     args = [
         "bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid", "--unshare-ipc",
         "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox", "--clearenv",
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--proc", "/proc", "--dev", "/dev",
     ]  # fmt: skip
+    if _bwrap_has_size():  # /tmp is RAM: without a size its files could fill half the machine's memory
+        args += ["--size", str(scratch_mb * 1024 * 1024)]
+    args += ["--tmpfs", "/tmp"]
     if root:  # just enough to drop each student to a uid of its own and to clean up after it
-        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
+        # (bwrap run by root keeps every capability unless told otherwise, CAP_SYS_ADMIN included)
+        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
     else:
         args += ["--unshare-user"]
     seen: set[str] = set()
@@ -130,10 +148,86 @@ def _environment(tmp: str) -> dict[str, str]:
     }
 
 
+def _cgroup_parents() -> dict[str, Path]:
+    """The grader's own cgroup folder for "memory" and "cpu": a v1 hierarchy each, or the one v2 folder."""
+    mounts: dict[str, tuple[Path, str]] = {}
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        before, _, after = line.partition(" - ")
+        fields, tail = before.split(), after.split()
+        if len(fields) < 5 or len(tail) < 3:
+            continue
+        if tail[0] == "cgroup2":
+            mounts.setdefault("unified", (Path(fields[4]), fields[3]))
+        elif tail[0] == "cgroup":
+            for controller in {"memory", "cpu"} & set(tail[2].split(",")):
+                mounts.setdefault(controller, (Path(fields[4]), fields[3]))
+    parents: dict[str, Path] = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for name in ({"memory", "cpu"} & set(controllers.split(","))) if controllers else {"unified"}:
+            if name not in mounts:
+                continue
+            point, root = mounts[name]
+            if path == root or path.startswith(root.rstrip("/") + "/"):
+                parents[name] = point / path[len(root) :].lstrip("/")
+    if "unified" in parents:  # v2 serves the controllers no v1 hierarchy has
+        for name in ("memory", "cpu"):
+            parents.setdefault(name, parents["unified"])
+    parents.pop("unified", None)
+    return parents
+
+
+def _make_cgroups(memory_mb: int) -> tuple[list[Path], bool]:
+    """Cgroups for one sandbox below the grader's own: memory capped at memory_mb (swap included), CPU at
+    the default weight. Returns the folders to join and whether memory is capped. Best effort: a host that
+    does not let us (no cgroups, not root, v2 without delegation) gets none and relies on rlimits alone."""
+    try:
+        parents = _cgroup_parents()
+    except (OSError, ValueError):
+        return [], False
+    name = f"course-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
+    folders: list[Path] = []
+    for folder in dict.fromkeys(parent / name for parent in parents.values()):
+        try:
+            folder.mkdir()
+        except OSError:
+            continue
+        folders.append(folder)
+    capped = False
+    limit = str(memory_mb * 1024 * 1024)
+    if "memory" in parents and parents["memory"] / name in folders:
+        folder = parents["memory"] / name
+        for file, value, caps in (
+            ("memory.limit_in_bytes", limit, True), ("memory.memsw.limit_in_bytes", limit, False),  # v1
+            ("memory.max", limit, True), ("memory.swap.max", "0", False),  # v2
+        ):  # fmt: skip
+            if (folder / file).exists():
+                try:
+                    (folder / file).write_text(value)
+                    capped = capped or caps
+                except OSError:
+                    pass
+    return folders, capped
+
+
+def _remove_cgroups(folders: list[Path]) -> None:
+    for folder in folders:
+        for _ in range(100):  # the sandbox's processes die a moment after its bwrap parent
+            try:
+                folder.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.05)
+
+
 class Sandbox:
     """One warm zygote that grades submissions one after another, each in a fresh forked process."""
 
-    def __init__(self, require_isolation: bool = False):
+    def __init__(
+        self, require_isolation: bool = False, memory_mb: int = SANDBOX_MEMORY_MB, scratch_mb: int = SCRATCH_MB
+    ):
         self.mode, reason = isolation()
         if self.mode == "plain":
             message = f"grading is NOT isolated: {reason}. Student code can read and write the grader's files."
@@ -147,10 +241,16 @@ class Sandbox:
             shutil.copy2(HERE / name, self._root / name)
         if COURSE_UTILS.is_dir():
             shutil.copytree(COURSE_UTILS, self._root / "course_utils", ignore=shutil.ignore_patterns("__pycache__"))
+        self._scratch_mb = scratch_mb
+        self._cgroups, self.memory_capped = _make_cgroups(memory_mb)
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self.last_exit: str | None = None
-        self._start()
+        try:
+            self._start()
+        except BaseException:
+            self.cleanup()
+            raise
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
@@ -168,9 +268,14 @@ class Sandbox:
             # A uid of its own per sandbox: RLIMIT_NPROC counts per uid, so workers cannot starve each other.
             uid = 200_000 + secrets.randbelow(800_000) if root else None
             config = {"mode": self.mode, "scratch": "/tmp/scratch", "student_uid": uid}
-            argv = [*bwrap_command(self._root, root), sys.executable, "-E", "-s", "/sandbox/worker.py"]
+            bwrap = bwrap_command(self._root, root, self._scratch_mb)
+            argv = [*bwrap, sys.executable, "-E", "-s", "/sandbox/worker.py"]
             env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None
         argv += [str(theirs.fileno()), json.dumps(config)]
+        if self._cgroups:  # join the cgroups before bwrap starts, so that everything it starts is inside
+            join = "".join(f'echo 0 > "${i + 1}"; ' for i in range(len(self._cgroups)))
+            procs = [str(folder / "cgroup.procs") for folder in self._cgroups]
+            argv = ["/bin/sh", "-c", f'{{ {join}}} 2>/dev/null; shift {len(procs)}; exec "$@"', "sh", *procs, *argv]
         self._process = subprocess.Popen(
             argv, pass_fds=(theirs.fileno(),), env=env, cwd=cwd,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -185,6 +290,9 @@ class Sandbox:
             raise SandboxError(f"the sandbox did not start: {stderr.strip() or 'no output'}") from None
         if reply.get("op") != "ready":
             raise SandboxError(f"unexpected first message from the sandbox: {reply}")
+        if self._cgroups and self.memory_capped:  # the shell that joined them may have failed
+            joined = Path(f"/proc/{self._process.pid}/cgroup").read_text()
+            self.memory_capped = all(f"/{folder.name}\n" in joined for folder in self._cgroups)
         # stderr was only needed to explain a failed start; do not let a chatty worker fill the pipe.
         self._process.stderr.close()
 
@@ -199,6 +307,8 @@ class Sandbox:
 
     def cleanup(self) -> None:
         self.close()
+        _remove_cgroups(self._cgroups)
+        self._cgroups = []
         self._tmp.cleanup()
 
     def __enter__(self) -> Sandbox:
