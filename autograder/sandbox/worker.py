@@ -327,6 +327,11 @@ def apply_limits(limits: dict, student_uid: int | None) -> None:
     ):
         resource.setrlimit(getattr(resource, name), (value, value))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+    try:  # if memory runs out, the kernel kills the student's processes first, never the grader's
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("1000")
+    except OSError:
+        pass
     if student_uid is not None:
         os.setgroups([])
         os.setgid(student_uid)
@@ -449,14 +454,24 @@ def reap() -> None:
             time.sleep(0.005)
 
 
+EXIT_GRACE_SECONDS = 0.25
+
+
 def exit_status(child_pid: int | None) -> str | None:
     """How the submission's process ended, if it ended on its own before the reset."""
     if not child_pid:
         return None
-    try:
-        pid, status = os.waitpid(child_pid, os.WNOHANG)
-    except ChildProcessError:
-        return None
+    # A process that is exiting closes its sockets (which is how the grader noticed) a moment before it
+    # can be reaped: give it that moment, or an os._exit would be reported as a hang.
+    deadline = time.monotonic() + EXIT_GRACE_SECONDS
+    while True:
+        try:
+            pid, status = os.waitpid(child_pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if pid != 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
     if pid == 0:
         return None
     if os.WIFSIGNALED(status):
@@ -494,6 +509,27 @@ def reset(config: dict, child_pid: int | None) -> None:
     os.waitpid(cleaner, 0)
 
 
+# SysV shared memory, message queues and semaphores, and POSIX message queues, live in the IPC namespace
+# rather than in a process: a segment filled and detached escapes RLIMIT_AS, and all of them outlive the
+# student who made them, into the next student's process. The sandbox has an IPC namespace of its own, in
+# which the zygote (its root) can allow none. Never done in plain mode: there it would change the host's.
+NO_IPC = {
+    "/proc/sys/kernel/shmmni": "0",
+    "/proc/sys/kernel/msgmni": "0",
+    "/proc/sys/kernel/sem": "250 32000 32 0",  # semmni, the number of semaphore sets, is the last field
+    "/proc/sys/fs/mqueue/queues_max": "0",
+}
+
+
+def forbid_ipc_objects() -> None:
+    for path, value in NO_IPC.items():
+        try:
+            with open(path, "w") as handle:
+                handle.write(value)
+        except OSError:  # bwrap-user mode is not root in its namespace: rlimits and cgroups must do
+            pass
+
+
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     config = json.loads(sys.argv[2])
@@ -503,6 +539,8 @@ def main() -> None:
     scratch = config["scratch"]
     os.makedirs(scratch, exist_ok=True)
     os.chmod(scratch, 0o1777)
+    if config["mode"] != "plain":
+        forbid_ipc_objects()
     preload()
     control.send(b'{"op":"ready"}')
     child_pid = None
