@@ -508,7 +508,7 @@ def standalone_page(assignment: str, student: str, results: dict, note: str | No
         f"<title>{_esc(assignment)}</title>\n<style>{_bootstrap_css()}</style>\n"
         "<style>body { font-size: 14px; padding-top: 1em; }</style>\n</head>\n<body>\n"
         '<a name="top"></a><div class="container"><div class="panel panel-default">'
-        f'<div class="panel-heading"><h4>{_esc(assignment)} (Score: {score:.2f} / {max_score:.2f})</h4>'
+        f'<div class="panel-heading"><h4>{_esc(assignment)} (Score: {round(score, 2)} / {round(max_score, 2)})</h4>'
         f"<p>Feedback for {_esc(student)}</p></div>"
         f'<div class="panel-body">{summary}</div></div></div>\n</body>\n</html>\n'
     )
