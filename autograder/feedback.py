@@ -13,8 +13,8 @@ gets wrong fixed on the way through:
 - The results of the hidden tests sit next to each test cell (`test_<function>`): every test's name,
   points, pass/fail and message, and the function's score; a summary with the total is at the top.
   Everything that came from results.json is inserted as escaped text.
-- A student's own outputs are capped (long prints cut, pictures beyond a budget dropped with a note),
-  so a page stays a few hundred kilobytes to about a megabyte.
+- A student's own cells are capped (long sources and prints cut, pictures beyond a budget dropped with a
+  note), so a page stays a few hundred kilobytes to about a megabyte.
 - A notebook nbgrader cannot render (unreadable, not in the gradebook) still gets a page in the same
   style, written here, with the score (0 when the notebook could not be read) and the reason.
 
@@ -51,11 +51,10 @@ from autograder.gradebook import GRADE_CELL_PREFIX, db_url
 TEMPLATE_NAME = "course_feedback_page.html.j2"  # lives in memory: a DictLoader, never a file
 MAX_DATA_POINTS = 300  # points of the data drawn in the fit picture
 MAX_LOSS_STEPS = 5000  # points of a loss curve drawn (longer curves are thinned evenly)
+SOURCE_CHARS = 50_000  # one cell's source (a pasted data dump must not make a page of megabytes)
 OUTPUT_TEXT_CHARS = 20_000  # one print, repr or traceback of the student's own outputs
 OUTPUT_BUDGET_CHARS = 900_000  # all of a notebook's outputs together (its plots are ~100 kB each)
 HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"  # nbgrader's default delimiters
-
-log = logging.getLogger(__name__)
 
 # nbgrader's feedback template, with the summary at the top of the notebook and a results block after
 # each test cell. Only `resources.course`, built from escaped text in this module, is added.
@@ -403,6 +402,10 @@ def _nbgrader_classes():
             placed: dict[str, str] = {}
             grouped = tests_by_function(results)
             for cell in nb.cells:
+                if len(cell.source) > SOURCE_CHARS:
+                    cell.source = (
+                        cell.source[:SOURCE_CHARS] + f"\n... ({len(cell.source) - SOURCE_CHARS} more characters)"
+                    )
                 if cell.cell_type != "code":
                     continue
                 if utils.is_grade(cell) and not utils.is_solution(cell):
