@@ -320,12 +320,14 @@ def apply_limits(limits: dict, student_uid: int | None) -> None:
     address_space = vm_kib * 1024 + limits["memory_mb"] * 1024 * 1024
     for name, value in (
         ("RLIMIT_AS", address_space),
-        ("RLIMIT_CPU", limits["cpu_seconds"]),
         ("RLIMIT_FSIZE", limits["file_size_mb"] * 1024 * 1024),
         ("RLIMIT_NOFILE", 256),
         ("RLIMIT_CORE", 0),
     ):
         resource.setrlimit(getattr(resource, name), (value, value))
+    # SIGXCPU at the soft limit says why the process ended; the kernel checks the hard limit (SIGKILL,
+    # which reads as "out of memory") first, so the hard limit must lie beyond the soft one.
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 2))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
     try:  # if memory runs out, the kernel kills the student's processes first, never the grader's
         with open("/proc/self/oom_score_adj", "w") as handle:
