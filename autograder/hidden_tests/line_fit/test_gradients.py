@@ -1,0 +1,126 @@
+"""Hidden tests of gradients: the lesson's function and random polynomials (so that no answer can be written
+down in advance), a float64 check, and hands off the inputs."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import expect, expect_close, expect_items, expect_tensor, expect_unchanged, require_ok
+from autograder.values import spec_polynomial, spec_tensor
+from solutions import line_fit as ref
+
+pytestmark = pytest.mark.grades("gradients")
+
+LESSON = [(3.0, [3, 0]), (-1.0, [0, 2])]  # y = 3a³ − b²
+HARD_CODED = "the answer looks like 9a² and −2b whatever f is: compute the gradient of f itself, with autograd."
+HINTS = {
+    "does not require grad": "the inputs may not require grad: differentiate with respect to copies that do, "
+    "e.g. x.detach().requires_grad_().",
+    "leaf variable": "work on detached copies of the inputs instead of changing the inputs themselves.",
+}
+
+
+def polynomial(terms):
+    """The same function the sandbox builds from spec_polynomial."""
+
+    def f(*xs):
+        total = 0
+        for coef, powers in terms:
+            term = coef
+            for x, power in zip(xs, powers, strict=True):
+                if power:
+                    term = term * x**power
+            total = total + term
+        return total.sum()
+
+    return f
+
+
+def random_terms(rng, n_inputs: int) -> list[tuple[float, list[int]]]:
+    """2 to 4 terms, each a product of powers (0 to 3) of the inputs; every input takes part."""
+    while True:
+        terms = []
+        for _ in range(int(rng.integers(2, 5))):
+            powers = [int(p) for p in rng.integers(0, 4, size=n_inputs)]
+            if any(powers):
+                terms.append((round(float(rng.uniform(-3, 3)), 2), powers))
+        if all(any(powers[i] for _, powers in terms) for i in range(n_inputs)):
+            return terms
+
+
+def random_inputs(rng, n_inputs: int, dtype) -> list[np.ndarray]:
+    """Inputs of different shapes that broadcast together: (m, 1), (k,) and (m, k)."""
+    m, k = (int(n) for n in rng.integers(2, 6, size=2))
+    shapes = [(m, 1), (k,), (m, k)][:n_inputs]
+    order = rng.permutation(n_inputs)
+    return [rng.uniform(-1.5, 1.5, size=shapes[i]).astype(dtype) for i in order]
+
+
+def expected_gradients(terms, inputs) -> list[np.ndarray]:
+    tensors = [torch.from_numpy(np.asarray(t, dtype=np.float64)) for t in inputs]
+    return [g.numpy() for g in ref.gradients(polynomial(terms), *tensors)]
+
+
+def check_gradients(submission, terms, inputs, rtol: float, atol: float, what: str, alternatives=()) -> None:
+    call = submission.call("gradients", spec_polynomial(terms), *inputs)
+    value = require_ok(call, "gradients", HINTS)
+    hint = "return one gradient per input, e.g. as a tuple."
+    items = expect_items(value, f"the value returned by {what}", len(inputs), ("tuple", "list"), hint)
+    for i, (item, x, expected) in enumerate(zip(items, inputs, expected_gradients(terms, inputs), strict=True)):
+        name = f"gradient {i} of {what}"
+        actual = expect_tensor(item, name, shape=x.shape, dtype=str(x.dtype), hint="one per input, of its shape.")
+        typical = [(alt[i], text) for alt, text in alternatives if i < len(alt)]
+        expect_close(actual, expected, rtol, atol, name, alternatives=typical)
+
+
+@pytest.mark.points(1)
+def test_lesson_function(submission, rng):
+    """y = 3a³ − b² at random a, b of random shapes: the gradients are 9a² and −2b"""
+    for ndim in (1, 2):
+        shape = tuple(int(n) for n in rng.integers(1, 6, size=ndim))
+        a, b = (rng.uniform(-2, 2, size=shape).astype(np.float32) for _ in range(2))
+        check_gradients(submission, LESSON, [a, b], 1e-5, 1e-6, f"gradients(3a³ − b², a, b) for a, b of shape {shape}")
+
+
+@pytest.mark.points(1)
+def test_random_polynomials(submission, rng):
+    """other random polynomials of 2 and 3 inputs of different shapes"""
+    for n_inputs in (2, 3):
+        terms = random_terms(rng, n_inputs)
+        inputs = random_inputs(rng, n_inputs, np.float32)
+        lesson = [9 * inputs[0].astype(np.float64) ** 2, -2 * inputs[1].astype(np.float64)]
+        text = " + ".join(f"{c:g}·" + "·".join(f"x{i}^{p}" for i, p in enumerate(powers) if p) for c, powers in terms)
+        what = f"gradients(f, ...) for f = sum({text}) with float32 inputs"
+        check_gradients(submission, terms, inputs, 1e-4, 1e-4, what, [(lesson, HARD_CODED)])
+
+
+@pytest.mark.points(0.5)
+def test_float64_gradient_check(submission, rng):
+    """float64 inputs: gradients exact to 1e-10"""
+    terms = random_terms(rng, 2)
+    inputs = random_inputs(rng, 2, np.float64)
+    check_gradients(submission, terms, inputs, 1e-10, 1e-12, "gradients(f, ...) with float64 inputs")
+
+
+@pytest.mark.points(0.5)
+def test_inputs_untouched_and_no_history(submission, rng):
+    """leaves the inputs as they were (values, requires_grad, .grad) and returns tensors without autograd history"""
+    for requires_grad in (False, True):
+        inputs = [rng.uniform(-2, 2, size=3).astype(np.float32) for _ in range(2)]
+        specs = [spec_tensor(x, requires_grad=requires_grad) for x in inputs]
+        result = submission.call("gradients", spec_polynomial(LESSON), *specs)
+        value = require_ok(result, "gradients", HINTS)
+        state = "requiring grad" if requires_grad else "not requiring grad"
+        for i, (x, after) in enumerate(zip(inputs, result.args_after[1:], strict=True)):
+            name = f"input {i} ({state})"
+            hint = "differentiate with respect to detached copies of the inputs, e.g. x.detach().requires_grad_()."
+            expect_unchanged(after, x.astype(np.float64), name, hint)
+            changed = after.requires_grad != requires_grad
+            expect(not changed, f"{name}: requires_grad is {after.requires_grad} after the call.", hint)
+            leftover = "backward() on the inputs leaves .grad on them: use torch.autograd.grad, or detached copies."
+            expect(after.grad is None, f"{name}: .grad is no longer None after the call.", leftover)
+        items = expect_items(value, "the value returned by gradients", 2, ("tuple", "list"))
+        for i, item in enumerate(items):
+            expect_tensor(item, f"gradient {i}")
+            hint = "return detached gradients (no create_graph=True, no arithmetic on tensors that require grad)."
+            expect(not item.has_grad_fn, f"gradient {i} carries autograd history (a grad_fn).", hint)

@@ -1,0 +1,176 @@
+"""Hidden tests of train, always with known-good mse and sgd_step standing in for the student's, so that
+train is graded on its own: the losses it records, what it returns, and where the model ends up."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import expect, expect_close, expect_items, expect_number, require_ok
+from autograder.values import spec_line_model
+from solutions import line_fit as ref
+
+pytestmark = pytest.mark.grades("train")
+
+STAND_INS = ("mse", "sgd_step")
+NOT_ZEROED = "the gradients seem to accumulate from step to step: zero them every step, before backward()."
+AFTER_UPDATE = "the losses seem to be recorded after the update: record each step's loss before calling sgd_step."
+
+
+def line_data(rng) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """x of shape (n, 1) in [-π, π], y = slope·x + intercept + N(0, 1) noise, float32; and a starting
+    (weight, bias) well away from the line, so that every step changes the loss."""
+    slope, intercept = rng.uniform(-2.0, 2.0, size=2)
+    n = int(rng.integers(200, 1001))
+    x = np.sort(rng.uniform(-np.pi, np.pi, size=n))
+    y = slope * x + intercept + rng.normal(size=n)
+    weight = slope + rng.choice([-1, 1]) * rng.uniform(0.5, 1.5)
+    bias = intercept + rng.choice([-1, 1]) * rng.uniform(0.5, 1.5)
+    return x.reshape(n, 1).astype(np.float32), y.astype(np.float32), float(weight), float(bias)
+
+
+def line_model(weight: float, bias: float) -> torch.nn.Module:
+    """The same model the sandbox builds from spec_line_model."""
+    model = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Flatten(0, 1))
+    with torch.no_grad():
+        model[0].weight.fill_(weight)
+        model[0].bias.fill_(bias)
+    return model
+
+
+def reference_run(x, y, weight, bias, n_steps, lr) -> tuple[np.ndarray, np.ndarray]:
+    """The reference train's losses and final (weight, bias), in float32 on this side."""
+    model = line_model(weight, bias)
+    losses = ref.train(model, torch.from_numpy(x), torch.from_numpy(y), n_steps, lr)
+    return np.array(losses), np.array([model[0].weight.item(), model[0].bias.item()])
+
+
+def mistaken_run(x, y, weight, bias, n_steps, lr, zero_grad=True, record_after=False) -> np.ndarray:
+    """The losses of two classic mistakes, to recognise them in a student's losses."""
+    model = line_model(weight, bias)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    losses = []
+    for _ in range(n_steps):
+        loss = torch.nn.functional.mse_loss(model(xt), yt)
+        if zero_grad:
+            model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+            losses.append(torch.nn.functional.mse_loss(model(xt), yt).item() if record_after else loss.item())
+    return np.array(losses)
+
+
+def call_train(submission, x, y, weight, bias, n_steps, lr):
+    result = submission.call("train", spec_line_model(weight, bias), x, y, n_steps, lr, stand_ins=STAND_INS)
+    return result, require_ok(result, "train")
+
+
+def loss_numbers(value, n_steps: int) -> np.ndarray:
+    """The returned losses as numbers (a list of 0-dim tensors is read too: its type is graded elsewhere)."""
+    hint = "record exactly one loss in each of the n_steps steps."
+    items = expect_items(value, f"the list of losses of train(..., n_steps={n_steps}, ...)", n_steps, ("list",), hint)
+    return np.array([expect_number(item, f"loss {i}") for i, item in enumerate(items)])
+
+
+def final_params(result) -> np.ndarray:
+    """The model's (weight, bias) after the call. The sandbox reports them itself, so a field it could not
+    read is the grader's fault: an internal error (no points, the TA is told), never the student's."""
+    fields = [result.args_after[0].fields.get(name) for name in ("weight", "bias")]
+    if not all(field is not None and field.kind == "tensor" and field.array is not None for field in fields):
+        raise RuntimeError(f"the sandbox did not send the model's parameters as tensors: {fields}")
+    return np.array([expect_number(field, "a model parameter") for field in fields])
+
+
+def check_losses(submission, rng, n_steps: int, lr: float) -> None:
+    x, y, weight, bias = line_data(rng)
+    _, value = call_train(submission, x, y, weight, bias, n_steps, lr)
+    actual = loss_numbers(value, n_steps)
+    expected, _ = reference_run(x, y, weight, bias, n_steps, lr)
+    alternatives = [
+        (mistaken_run(x, y, weight, bias, n_steps, lr, zero_grad=False), NOT_ZEROED),
+        (mistaken_run(x, y, weight, bias, n_steps, lr, record_after=True), AFTER_UPDATE),
+    ]
+    first_ok = np.isclose(actual[0], expected[0], rtol=1e-4)
+    hint = (
+        f"the first loss is right but later ones are not: check the update (lr = {lr:.4g}), and that the gradients "
+        "are zeroed every step."
+        if first_ok
+        else "the first loss should be the loss of the model as given, before any update."
+    )
+    what = f"the losses of train(model, x, y, n_steps={n_steps}, lr={lr:.4g}) on {len(y)} random points"
+    expect_close(actual, expected, 1e-4, 1e-6, what, hint, alternatives)
+
+
+@pytest.mark.points(1)
+def test_returns_list_of_floats(submission, rng):
+    """returns a list of exactly n_steps Python floats, one loss per step"""
+    x, y, weight, bias = line_data(rng)
+    n_steps = int(rng.integers(3, 20))
+    _, value = call_train(submission, x, y, weight, bias, n_steps, 0.1)
+    what = f"the value returned by train(..., n_steps={n_steps}, ...)"
+    items = expect_items(value, what, n_steps, ("list",), "record exactly one loss in each of the n_steps steps.")
+    for i, item in enumerate(items):
+        hint = "record loss.item(): a Python float, not the loss tensor (which also keeps its autograd graph alive)."
+        expect(item.kind == "float", f"loss {i} in the returned list should be a Python float, not {item.describe()}.",
+               hint)  # fmt: skip
+
+
+@pytest.mark.points(1.5)
+def test_losses_match(submission, rng):
+    """per-step losses match a reference run on random line data with a random lr"""
+    check_losses(submission, rng, n_steps=30, lr=float(rng.uniform(0.02, 0.25)))
+
+
+@pytest.mark.points(1)
+def test_first_loss_before_update(submission, rng):
+    """the first loss is the loss of the model as given, before any update"""
+    x, y, weight, bias = line_data(rng)
+    _, value = call_train(submission, x, y, weight, bias, 5, 0.1)
+    expect(value.kind == "list" and value.length > 0, f"train should return a list of losses, not {value.describe()}.")
+    actual = expect_number(value.items[0], "the first loss returned by train")
+    residual = weight * x[:, 0].astype(np.float64) + bias - y
+    expected = float(np.mean(residual**2))
+    after_first, _ = reference_run(x, y, weight, bias, 2, 0.1)
+    what = f"the first loss of train(model, x, y, n_steps=5, lr=0.1) on {len(y)} random points"
+    expect_close(actual, expected, 1e-4, 1e-6, what, alternatives=[(after_first[1], AFTER_UPDATE)])
+
+
+@pytest.mark.points(1.5)
+def test_converges_to_least_squares(submission, rng):
+    """reaches the least-squares line within 1e-4 on two random data sets (lr 0.1, 300 steps)"""
+    for draw in range(2):
+        x, y, weight, bias = line_data(rng)
+        result, value = call_train(submission, x, y, weight, bias, 300, 0.1)
+        actual = final_params(result)
+        slope, intercept = np.polyfit(x[:, 0].astype(np.float64), y.astype(np.float64), deg=1)
+        hint = None
+        if np.allclose(actual, [np.float32(weight), np.float32(bias)]):
+            hint = "the model passed in did not change: train it in place (no copy, no new model)."
+        elif value.kind == "list" and value.length == 300:
+            losses = np.array([item.value if item.kind == "float" else np.nan for item in value.items])
+            if np.nanmax(losses[150:], initial=0.0) > 1.01 * np.nanmin(losses, initial=np.inf):
+                hint = f"the losses go up again after going down: {NOT_ZEROED}"
+        what = f"(weight, bias) after 300 steps at lr 0.1 on random line data set {draw + 1} ({len(y)} points)"
+        expect_close(actual, [slope, intercept], 0, 1e-4, what, hint)
+
+
+@pytest.mark.points(0.5)
+def test_trains_model_in_place(submission, rng):
+    """trains the model it was given: that model's own parameters follow the reference run"""
+    x, y, weight, bias = line_data(rng)
+    n_steps = int(rng.integers(5, 15))
+    result, _ = call_train(submission, x, y, weight, bias, n_steps, 0.1)
+    actual = final_params(result)
+    _, expected = reference_run(x, y, weight, bias, n_steps, 0.1)
+    unchanged = np.allclose(actual, [np.float32(weight), np.float32(bias)])
+    hint = "the model passed in did not change: train it in place (no copy, no new model)." if unchanged else None
+    what = f"(weight, bias) of the model after train(model, x, y, n_steps={n_steps}, lr=0.1)"
+    expect_close(actual, expected, 1e-4, 1e-6, what, hint)
+
+
+@pytest.mark.points(0.5)
+def test_learning_rates(submission, rng):
+    """uses the lr it is given: runs with a small and a large lr follow the reference"""
+    for lr in (float(rng.uniform(0.005, 0.02)), float(rng.uniform(0.2, 0.28))):
+        check_losses(submission, rng, n_steps=8, lr=lr)
