@@ -18,6 +18,7 @@ import ctypes
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -342,10 +343,14 @@ def apply_limits(limits: dict, student_uid: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
 
 
-def child_main(data: socket.socket, config: dict) -> None:
+def child_main(data: socket.socket, config: dict, tell_zygote: int) -> None:
     os.setsid()
     request = protocol.receive(data)
     limits = request["limits"]
+    # Before any student code runs: the zygote ends this process (and all it started) once it outlives
+    # its submission's whole time budget, whatever it does to its own alarms or to its data socket.
+    os.write(tell_zygote, str(float(limits["submission_seconds"]) + PROCESS_GRACE_SECONDS).encode())
+    os.close(tell_zygote)
     apply_limits(limits, config.get("student_uid"))
     workdir = tempfile.mkdtemp(prefix="work-", dir=config["scratch"])
     os.chdir(workdir)
@@ -532,6 +537,9 @@ def forbid_ipc_objects() -> None:
             pass
 
 
+PROCESS_GRACE_SECONDS = 5.0  # past the submission's budget (the grader waits at most 3 s past it for a reply)
+
+
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     config = json.loads(sys.argv[2])
@@ -546,7 +554,27 @@ def main() -> None:
     preload()
     control.send(b'{"op":"ready"}')
     child_pid = None
+    # A student process that ignores its alarms and trickles bytes into its data socket keeps the grader
+    # waiting on it forever (each read gets a byte before its timeout). The child reports its time budget
+    # through a pipe before student code runs, and the zygote ends it when that budget is spent.
+    report: int | None = None  # read end of that pipe, until the child has reported
+    deadline: float | None = None
     while True:
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        readable, _, _ = select.select([control] if report is None else [control, report], [], [], timeout)
+        if not readable:  # past the deadline: the grader then sees the connection close
+            reset(config, child_pid)
+            deadline = None
+            continue
+        if report is not None and report in readable:
+            text = os.read(report, 64)
+            os.close(report)
+            report = None
+            try:
+                deadline = time.monotonic() + float(text)
+            except ValueError:  # the child died before it could report: nothing left to time
+                pass
+            continue
         try:
             message, fds, _, _ = socket.recv_fds(control, 4096, 1)
         except OSError:
@@ -554,15 +582,22 @@ def main() -> None:
         if not message:
             return
         op = json.loads(message)["op"]
+        if report is not None:
+            os.close(report)
+            report = None
+        deadline = None
         if op == "start":
             data = socket.socket(fileno=fds[0])
+            report, tell_zygote = os.pipe()
             child_pid = os.fork()
             if child_pid == 0:
                 try:
                     control.close()
-                    child_main(data, config)
+                    os.close(report)
+                    child_main(data, config, tell_zygote)
                 finally:
                     os._exit(0)
+            os.close(tell_zygote)
             data.close()
             control.send(json.dumps({"op": "started", "pid": child_pid}).encode())
         elif op == "reset":
