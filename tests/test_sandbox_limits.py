@@ -63,6 +63,31 @@ def test_infinite_loops_in_a_cell_and_in_a_call_are_timeouts(sandbox):
         submission.close()
 
 
+TRICKLE = """
+import signal, socket, struct, time
+signal.signal(signal.SIGALRM, signal.SIG_IGN)  # no cell timeout
+_data = socket.socket(fileno=3)  # the worker's connection to the grader
+_data.sendall(struct.pack(">I", 100_000))  # announce a long message, then send it a byte at a time
+while True:
+    time.sleep(0.3)
+    _data.sendall(b" ")
+"""
+
+
+def test_a_process_that_trickles_into_its_socket_is_ended_after_the_submission_budget(sandbox):
+    """Every read gets a byte before its timeout, so only the zygote's own deadline stops this one."""
+    limits = Limits(cell_seconds=1, call_seconds=1, submission_seconds=2)
+    submission = start(sandbox, [TRICKLE, MSE], limits)
+    try:
+        started = time.monotonic()
+        result = submission.call("mse", 1.0, 2.0)
+        assert time.monotonic() - started < limits.submission_seconds + 10
+        assert not result.ok and "time budget" in result.error.message
+        assert any("stopped responding" in event for event in submission.events)
+    finally:
+        submission.close()
+
+
 def test_cpu_time_limit_kills_and_the_restart_still_answers(sandbox):
     limits = Limits(cpu_seconds=1, call_seconds=20, submission_seconds=60)
     spin = "def train(*args):\n    while True:\n        pass"
