@@ -207,6 +207,14 @@ def make_polynomial(terms: list):
     return f
 
 
+def describe_parameter(value) -> dict:
+    """A model's parameter is a torch.nn.Parameter (exactly: the worker made it), which describe() would call
+    an opaque Tensor subclass; anything a student put in its place is still described as what it is."""
+    if type(value) is torch.nn.Parameter:
+        return describe_tensor(value)
+    return describe(value)
+
+
 def describe_after(tracked) -> dict:
     if tracked is None:
         return {"kind": "none"}
@@ -216,8 +224,8 @@ def describe_after(tracked) -> dict:
         linear = tracked[1][0]
         return {
             "kind": "model",
-            "weight": describe(linear.weight),
-            "bias": describe(linear.bias),
+            "weight": describe_parameter(linear.weight),
+            "bias": describe_parameter(linear.bias),
         }
     return describe_tensor(tracked)
 
