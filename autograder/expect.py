@@ -89,17 +89,20 @@ def require_ok(result: CallResult, fn: str, hints: Mapping[str, str] | None = No
 # -- values ----------------------------------------------------------------------------------------------
 
 _TYPE_HINTS = {
-    "float": "Return the tensor itself: .item() and float() turn it into a Python number, which autograd "
+    "float": "return the tensor itself: .item() and float() turn it into a Python number, which autograd "
     "cannot differentiate.",
-    "int": "Return the tensor itself, not a Python number.",
-    "ndarray": "Stay in torch: a NumPy array has no autograd and no dtype promise.",
-    "none": "Did you forget the `return` statement?",
+    "int": "return the tensor itself, not a Python number.",
+    "ndarray": "stay in torch: a NumPy array has no autograd.",
+    "none": "did you forget the `return` statement?",
 }
 
 
 def _type_hint(value: Value) -> str | None:
-    if value.kind == "opaque" and value.type_name and "subclass" in value.type_name:
-        return "Return a plain torch.Tensor, not a subclass of it."
+    name = value.type_name or ""
+    if value.kind == "opaque" and "subclass" in name:
+        return "return a plain torch.Tensor, not a subclass of it."
+    if value.kind == "opaque" and name.startswith("numpy."):
+        return "stay in torch: a NumPy number has no autograd."
     return _TYPE_HINTS.get(value.kind)
 
 
@@ -113,7 +116,7 @@ def expect_tensor(value: Value, what: str, shape=None, dtype: str | None = None,
         raise Mistake(_with_hint(message, hint))
     if dtype is not None and value.dtype != dtype:
         message = f"{what} should have dtype {dtype} (the inputs' dtype), but it has dtype {value.dtype}."
-        hint = "Compute in the inputs' dtype: no .float(), .double() or dtype= conversions."
+        hint = "compute in the inputs' dtype: no .float(), .double() or dtype= conversions."
         raise Mistake(_with_hint(message, hint))
     if value.array is None:
         raise Mistake(f"{what} could not be read: it is {value.describe()}, too large or not numeric.")
@@ -164,7 +167,7 @@ def expect_close(
         return
     index = tuple(int(i) for i in np.argwhere(wrong)[0])
     e, a = number_pair(expected[index], actual[index])
-    if actual.ndim == 0:
+    if actual.size == 1:
         message = f"{what}: expected {e}, got {a}."
     else:
         count = f"{int(wrong.sum())} of {wrong.size} values are wrong"

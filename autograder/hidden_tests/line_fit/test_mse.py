@@ -61,8 +61,10 @@ BROADCAST = (
 )
 
 
-def shape_hint(value) -> str:
-    if value.kind == "tensor" and len(value.shape) >= 2 and len(set(value.shape)) == 1:
+def shape_hint(value) -> str | None:
+    if value.kind != "tensor":
+        return None  # what to say about the type is expect_*'s job
+    if len(value.shape) >= 2 and len(set(value.shape)) == 1:
         return BROADCAST
     return "average over all elements (e.g. with .mean()) so that the result is a single number."
 

@@ -46,18 +46,19 @@ def expected_after(pairs, lr: float) -> list[np.ndarray]:
 
 
 UNCHANGED = (
-    "the parameters did not change: update them in place (p -= ..., or p.sub_(...)); "
+    "some parameters did not change: update them in place (p -= ..., or p.sub_(...)); "
     "`p = p - lr * p.grad` only gives the name p a new tensor and leaves the parameter as it was."
 )
 
 
 def step_hint(pairs, afters: list[np.ndarray], lr: float, unchanged: str = UNCHANGED) -> str | None:
-    """What the student's step looks like, when it is a multiple of the gradient other than -lr."""
+    """What the student's step looks like: no step at all, or a multiple of the gradient other than -lr."""
+    moved = [not np.array_equal(v, a) for a, (v, g) in zip(afters, pairs, strict=True) if g is not None]
+    if not all(moved):
+        return unchanged
     before = np.concatenate([v.ravel().astype(np.float64) for v, g in pairs if g is not None])
     after = np.concatenate([a.ravel() for a, (_, g) in zip(afters, pairs, strict=True) if g is not None])
     grad = np.concatenate([g.ravel().astype(np.float64) for _, g in pairs if g is not None])
-    if np.array_equal(before, after):
-        return unchanged
     big = np.abs(grad) > 0.1
     factors = (before[big] - after[big]) / grad[big]
     factor = float(np.median(factors))
@@ -99,10 +100,22 @@ def test_generator(submission, rng):
     lr = float(rng.uniform(0.01, 0.5))
     result = submission.call("sgd_step", spec_generator(specs(pairs)), lr)
     unchanged = (
-        "the parameters did not change. A generator can be looped over only once: a second loop over params "
-        "sees nothing. (And `p = p - lr * p.grad` would leave the parameters as they were: update in place.)"
+        "some parameters did not change. A generator can be looped over only once: a second loop over params "
+        "sees only what the first one left. (And `p = p - lr * p.grad` leaves a parameter as it was.)"
     )
     check_after(result, pairs, lr, f"sgd_step(a generator of parameters, lr={lr:.4g})", unchanged)
+
+
+def check_moved(result, pairs, call: str) -> None:
+    """Parameters with a .grad changed, in place; those without stayed as they were (values not checked)."""
+    require_ok(result, "sgd_step", HINTS)
+    for i, (item, (value, grad)) in enumerate(zip(result.args_after[0].items, pairs, strict=True)):
+        after = expect_tensor(item, f"parameter {i} after {call}", shape=value.shape)
+        if grad is None:
+            hint = "a parameter whose .grad is None has no gradient to follow: leave it as it is."
+            expect_close(after, value, 0, 0, f"parameter {i}, whose .grad is None, after {call}", hint)
+        else:
+            expect(not np.array_equal(after, value), f"parameter {i} did not change in {call}.", UNCHANGED)
 
 
 @pytest.mark.points(1)
@@ -111,7 +124,7 @@ def test_in_place_without_history(submission, rng):
     pairs = random_params(rng, 2)
     lr = float(rng.uniform(0.01, 0.5))
     result = submission.call("sgd_step", specs(pairs), lr)
-    check_after(result, pairs, lr, f"sgd_step(params, lr={lr:.4g})")
+    check_moved(result, pairs, f"sgd_step(params, lr={lr:.4g})")
     for i, item in enumerate(result.args_after[0].items):
         history = item.has_grad_fn or not item.is_leaf
         expect(not history, f"parameter {i} now carries autograd history.", HINTS["leaf variable that requires grad"])
@@ -125,8 +138,7 @@ def test_skips_none_grad(submission, rng):
     pairs = random_params(rng, 4, with_grad=[True, False, True, False])
     lr = float(rng.uniform(0.01, 0.5))
     result = submission.call("sgd_step", specs(pairs), lr)
-    call = f"sgd_step(params, lr={lr:.4g}) where parameters 1 and 3 have .grad None"
-    check_after(result, pairs, lr, call)
+    check_moved(result, pairs, f"sgd_step(params, lr={lr:.4g}) where parameters 1 and 3 have .grad None")
 
 
 @pytest.mark.points(0.5)

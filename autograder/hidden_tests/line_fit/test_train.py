@@ -14,6 +14,11 @@ pytestmark = pytest.mark.grades("train")
 STAND_INS = ("mse", "sgd_step")
 NOT_ZEROED = "the gradients seem to accumulate from step to step: zero them every step, before backward()."
 AFTER_UPDATE = "the losses seem to be recorded after the update: record each step's loss before calling sgd_step."
+STUCK = (
+    "the parameters never change, so neither does the loss: zero the gradients before backward(), not between "
+    "backward() and sgd_step (which then sees zero gradients)."
+)
+COPIED = "the losses go down, but the model passed in did not change: train that very model (no copy, no new model)."
 
 
 def line_data(rng) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -82,6 +87,12 @@ def final_params(result) -> np.ndarray:
     return np.array([expect_number(field, "a model parameter") for field in fields])
 
 
+def unchanged_model_hint(value) -> str:
+    """The model given to train did not change: was a copy trained, or nothing at all?"""
+    losses = {item.value for item in value.items if item.kind == "float"} if value.kind == "list" else set()
+    return COPIED if len(losses) > 1 else STUCK
+
+
 def check_losses(submission, rng, n_steps: int, lr: float) -> None:
     x, y, weight, bias = line_data(rng)
     _, value = call_train(submission, x, y, weight, bias, n_steps, lr)
@@ -90,6 +101,7 @@ def check_losses(submission, rng, n_steps: int, lr: float) -> None:
     alternatives = [
         (mistaken_run(x, y, weight, bias, n_steps, lr, zero_grad=False), NOT_ZEROED),
         (mistaken_run(x, y, weight, bias, n_steps, lr, record_after=True), AFTER_UPDATE),
+        (np.full(n_steps, expected[0]), STUCK),
     ]
     first_ok = np.isclose(actual[0], expected[0], rtol=1e-4)
     hint = (
@@ -146,7 +158,7 @@ def test_converges_to_least_squares(submission, rng):
         slope, intercept = np.polyfit(x[:, 0].astype(np.float64), y.astype(np.float64), deg=1)
         hint = None
         if np.allclose(actual, [np.float32(weight), np.float32(bias)]):
-            hint = "the model passed in did not change: train it in place (no copy, no new model)."
+            hint = unchanged_model_hint(value)
         elif value.kind == "list" and value.length == 300:
             losses = np.array([item.value if item.kind == "float" else np.nan for item in value.items])
             if np.nanmax(losses[150:], initial=0.0) > 1.01 * np.nanmin(losses, initial=np.inf):
@@ -160,11 +172,11 @@ def test_trains_model_in_place(submission, rng):
     """trains the model it was given: that model's own parameters follow the reference run"""
     x, y, weight, bias = line_data(rng)
     n_steps = int(rng.integers(5, 15))
-    result, _ = call_train(submission, x, y, weight, bias, n_steps, 0.1)
+    result, value = call_train(submission, x, y, weight, bias, n_steps, 0.1)
     actual = final_params(result)
     _, expected = reference_run(x, y, weight, bias, n_steps, 0.1)
     unchanged = np.allclose(actual, [np.float32(weight), np.float32(bias)])
-    hint = "the model passed in did not change: train it in place (no copy, no new model)." if unchanged else None
+    hint = unchanged_model_hint(value) if unchanged else None
     what = f"(weight, bias) of the model after train(model, x, y, n_steps={n_steps}, lr=0.1)"
     expect_close(actual, expected, 1e-4, 1e-6, what, hint)
 

@@ -1,0 +1,453 @@
+"""A catalogue of line_fit submissions, as data, for testing the hidden tests themselves.
+
+Each submission is the RELEASE notebook with some graded functions' stub cells replaced by code: the
+reference (full marks), correct implementations that differ from it (full marks: the hidden tests must not
+insist on one way of doing it), a correct but noisy one (prints and warnings: still full marks), and the
+common mistakes, each tagged with the one function where it must lose points. Functions a submission does
+not replace get the reference code, so a mistake can only cost points where it is made.
+
+`build` writes one submission: a copy of the release notebook whose stub cells (`def <name>(` ...
+`raise NotImplementedError`) hold the given code. Not a test file: tests/test_hidden_tests.py grades these.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import json
+import textwrap
+from pathlib import Path
+
+from solutions import line_fit as reference
+
+GRADED = ("mse", "sgd_step", "train", "loss_landscape", "gradients")
+POINTS = {"mse": 4, "sgd_step": 4, "train": 6, "loss_landscape": 3, "gradients": 3}
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    name: str
+    sources: dict[str, str]  # graded function -> the whole code cell that replaces its stub
+    loses: str | None = None  # the graded function that must lose points; None: full marks everywhere
+    what: str = ""  # one line: what this submission does differently
+
+
+def reference_sources() -> dict[str, str]:
+    """Each graded function's reference code, as a student would paste it into the stub cell."""
+    return {name: inspect.getsource(getattr(reference, name)) for name in GRADED}
+
+
+def _stub_index(notebook: dict, name: str) -> int:
+    for index, cell in enumerate(notebook["cells"]):
+        source = cell.get("source", "")
+        source = source if isinstance(source, str) else "".join(source)
+        stub = source.startswith(f"def {name}(") and "raise NotImplementedError" in source
+        if cell.get("cell_type") == "code" and stub:
+            return index
+    raise KeyError(f"the release notebook has no stub cell for {name}")
+
+
+def _grade_id_index(notebook: dict, grade_id: str) -> int:
+    for index, cell in enumerate(notebook["cells"]):
+        if (cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return index
+    raise KeyError(f"the release notebook has no cell {grade_id!r}")
+
+
+def build(release_notebook: Path, sources: dict[str, str], out: Path, cells: dict[str, str] | None = None) -> Path:
+    """Write to `out` a copy of the release notebook with the stub cells of `sources` replaced by their code,
+    and the cells named (by nbgrader grade id) in `cells` replaced too. Returns `out`."""
+    notebook = json.loads(Path(release_notebook).read_text(encoding="utf-8"))
+    filled = copy.deepcopy(notebook)
+    indices = {name: _stub_index(notebook, name) for name in sources}  # found in the untouched release
+    indices |= {grade_id: _grade_id_index(notebook, grade_id) for grade_id in cells or {}}
+    for key, source in {**sources, **(cells or {})}.items():
+        filled["cells"][indices[key]]["source"] = textwrap.dedent(source).lstrip("\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(filled, indent=1), encoding="utf-8")
+    return out
+
+
+def full(entry: Entry) -> dict[str, str]:
+    """The code of every graded function in this submission: the entry's, and the reference for the rest."""
+    return {**reference_sources(), **entry.sources}
+
+
+# Entries are written compactly, one code cell per string; the formatter would spread each over ten lines.
+# fmt: off
+
+# -- correct, but not the reference ------------------------------------------------------------------------
+
+CORRECT = (
+    Entry("mse_functional", {"mse": """
+        def mse(y_pred, y_true):
+            return torch.nn.functional.mse_loss(y_pred, y_true)
+        """}),
+    Entry("mse_mean_square", {"mse": """
+        def mse(y_pred, y_true):
+            return torch.mean(torch.square(y_pred - y_true))
+        """}),
+    Entry("mse_sum_numel", {"mse": """
+        def mse(y_pred, y_true):
+            diff = y_pred - y_true
+            return (diff * diff).sum() / diff.numel()
+        """}),
+    Entry("sgd_step_data_sub", {"sgd_step": """
+        def sgd_step(params, lr):
+            for p in params:
+                if p.grad is not None:
+                    p.data.sub_(lr * p.grad)
+        """}),
+    Entry("sgd_step_add_alpha", {"sgd_step": """
+        def sgd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    if p.grad is None:
+                        continue
+                    p.add_(p.grad, alpha=-lr)
+        """}),
+    Entry("sgd_step_filtered_copy", {"sgd_step": """
+        @torch.no_grad()
+        def sgd_step(params, lr):
+            with_grad = [p for p in params if p.grad is not None]
+            for p in with_grad:
+                p.copy_(p - lr * p.grad)
+        """}),
+    Entry("train_grad_none_inline_update", {"train": """
+        def train(model, x, y, n_steps, lr):
+            losses = []
+            for step in range(n_steps):
+                for p in model.parameters():
+                    p.grad = None
+                loss = mse(model(x), y)
+                loss.backward()
+                losses.append(float(loss))
+                with torch.no_grad():
+                    for p in model.parameters():
+                        p -= lr * p.grad
+            return losses
+        """}),
+    Entry("train_autograd_grad", {"train": """
+        def train(model, x, y, n_steps, lr):
+            params = list(model.parameters())
+            losses = []
+            while len(losses) < n_steps:
+                loss = mse(model(x), y)
+                grads = torch.autograd.grad(loss, params)
+                with torch.no_grad():
+                    for p, g in zip(params, grads):
+                        p.sub_(lr * g)
+                losses.append(loss.detach().item())
+            return losses
+        """}),
+    Entry("train_torch_optim", {"train": """
+        def train(model, x, y, n_steps, lr):
+            optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+            losses = []
+            for _ in range(n_steps):
+                optimizer.zero_grad()
+                loss = mse(model(x), y)
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+            return losses
+        """}),
+    Entry("loss_landscape_expanded_quadratic", {"loss_landscape": """
+        def loss_landscape(x, y, a_grid, b_grid):
+            # mean((a x + b - y)^2), expanded: a^2 <x^2> + 2ab <x> + b^2 - 2a <xy> - 2b <y> + <y^2>
+            xx, xy, x1, y1, yy = (x * x).mean(), (x * y).mean(), x.mean(), y.mean(), (y * y).mean()
+            a, b = a_grid, b_grid
+            return a * a * xx + 2 * a * b * x1 + b * b - 2 * a * xy - 2 * b * y1 + yy
+        """}),
+    Entry("loss_landscape_outer_flat", {"loss_landscape": """
+        def loss_landscape(x, y, a_grid, b_grid):
+            a, b = a_grid.reshape(-1), b_grid.reshape(-1)
+            residuals = torch.outer(a, x) + b[:, None] - y[None, :]
+            return residuals.pow(2).mean(dim=1).reshape(a_grid.shape)
+        """}),
+    Entry("loss_landscape_einsum", {"loss_landscape": """
+        def loss_landscape(x, y, a_grid, b_grid):
+            ones = torch.ones_like(x)
+            pred = torch.einsum("...,n->...n", a_grid, x) + torch.einsum("...,n->...n", b_grid, ones)
+            return torch.nn.functional.mse_loss(pred, y.expand_as(pred), reduction="none").mean(-1)
+        """}),
+    Entry("gradients_backward_on_clones", {"gradients": """
+        def gradients(f, *inputs):
+            copies = [x.clone().detach().requires_grad_(True) for x in inputs]
+            f(*copies).backward()
+            return [c.grad for c in copies]
+        """}),
+    Entry("gradients_autograd_grad_clone", {"gradients": """
+        def gradients(f, *inputs):
+            leaves = tuple(torch.tensor(x.detach().numpy(), dtype=x.dtype, requires_grad=True) for x in inputs)
+            grads = torch.autograd.grad(f(*leaves), leaves)
+            return tuple(g.detach() for g in grads)
+        """}),
+    Entry("gradients_torch_func", {"gradients": """
+        def gradients(f, *inputs):
+            return torch.func.grad(f, argnums=tuple(range(len(inputs))))(*(x.detach() for x in inputs))
+        """}),
+)
+
+# Correct, and chatty: prints and warnings on stdout and stderr must not cost a point (nbgrader's do).
+NOISY = Entry("noisy_but_correct", {
+    "mse": """
+        import sys
+        import warnings
+
+        def mse(y_pred, y_true):
+            print("mse of", tuple(y_pred.shape))
+            print("debug: computing mse", file=sys.stderr)
+            warnings.warn("this mse is chatty")
+            return ((y_pred - y_true) ** 2).mean()
+        """,
+    "sgd_step": """
+        import warnings
+
+        def sgd_step(params, lr):
+            warnings.warn(f"taking a step of size {lr}", UserWarning)
+            with torch.no_grad():
+                for p in params:
+                    if p.grad is not None:
+                        p -= lr * p.grad
+        """,
+    "train": """
+        import warnings
+
+        def train(model, x, y, n_steps, lr):
+            warnings.warn("training starts", RuntimeWarning)
+            losses = []
+            for step in range(n_steps):
+                loss = mse(model(x), y)
+                losses.append(loss.item())
+                print(f"step {step}: loss {losses[-1]:.4f}")
+                model.zero_grad()
+                loss.backward()
+                sgd_step(model.parameters(), lr)
+            return losses
+        """,
+}, what="prints to stdout and stderr and warns in mse, sgd_step and train")
+
+# -- common mistakes, each in one function -----------------------------------------------------------------
+
+MISTAKES = (
+    # mse
+    Entry("mse_sums", {"mse": """
+        def mse(y_pred, y_true):
+            return ((y_pred - y_true) ** 2).sum()
+        """}, "mse", "sums the squared differences instead of averaging"),
+    Entry("mse_item", {"mse": """
+        def mse(y_pred, y_true):
+            return ((y_pred - y_true) ** 2).mean().item()
+        """}, "mse", "returns a Python float (.item())"),
+    Entry("mse_abs", {"mse": """
+        def mse(y_pred, y_true):
+            return (y_pred - y_true).abs().mean()
+        """}, "mse", "mean absolute error instead of squared"),
+    Entry("mse_in_place", {"mse": """
+        def mse(y_pred, y_true):
+            y_pred -= y_true
+            return (y_pred ** 2).mean()
+        """}, "mse", "subtracts in place, modifying y_pred"),
+    Entry("mse_broadcast", {"mse": """
+        def mse(y_pred, y_true):
+            return ((y_pred.reshape(-1, 1) - y_true.reshape(-1)) ** 2).mean()
+        """}, "mse", "broadcasts (N, 1) - (N,) to (N, N)"),
+    Entry("mse_float32", {"mse": """
+        def mse(y_pred, y_true):
+            return ((y_pred.float() - y_true.float()) ** 2).mean()
+        """}, "mse", "converts to float32"),
+    Entry("mse_numpy", {"mse": """
+        def mse(y_pred, y_true):
+            return np.mean((y_pred.detach().numpy() - y_true.detach().numpy()) ** 2)
+        """}, "mse", "computes in NumPy: no tensor, no autograd"),
+    # sgd_step
+    Entry("sgd_step_without_no_grad", {"sgd_step": """
+        def sgd_step(params, lr):
+            for p in params:
+                if p.grad is not None:
+                    p -= lr * p.grad
+        """}, "sgd_step", "updates without torch.no_grad()"),
+    Entry("sgd_step_rebinds", {"sgd_step": """
+        def sgd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    if p.grad is not None:
+                        p = p - lr * p.grad
+        """}, "sgd_step", "rebinds the name p instead of updating in place"),
+    Entry("sgd_step_zeroes_grad", {"sgd_step": """
+        def sgd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    if p.grad is not None:
+                        p -= lr * p.grad
+                        p.grad.zero_()
+        """}, "sgd_step", "zeroes .grad after the update"),
+    Entry("sgd_step_grad_to_none", {"sgd_step": """
+        def sgd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    if p.grad is not None:
+                        p -= lr * p.grad
+                        p.grad = None
+        """}, "sgd_step", "sets .grad to None after the update"),
+    Entry("sgd_step_adds", {"sgd_step": """
+        def sgd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    if p.grad is not None:
+                        p += lr * p.grad
+        """}, "sgd_step", "adds the gradient instead of subtracting it"),
+    Entry("sgd_step_fixed_lr", {"sgd_step": """
+        def sgd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    if p.grad is not None:
+                        p -= 0.1 * p.grad
+        """}, "sgd_step", "uses a fixed lr of 0.1"),
+    Entry("sgd_step_none_grad_crash", {"sgd_step": """
+        def sgd_step(params, lr):
+            with torch.no_grad():
+                for p in params:
+                    p -= lr * p.grad
+        """}, "sgd_step", "crashes on a parameter whose .grad is None"),
+    Entry("sgd_step_two_passes", {"sgd_step": """
+        def sgd_step(params, lr):
+            if all(p.grad is None for p in params):
+                return
+            with torch.no_grad():
+                for p in params:
+                    if p.grad is not None:
+                        p -= lr * p.grad
+        """}, "sgd_step", "iterates params twice: a generator's first items are gone"),
+    # train
+    Entry("train_never_zeroes_grad", {"train": """
+        def train(model, x, y, n_steps, lr):
+            losses = []
+            for _ in range(n_steps):
+                loss = mse(model(x), y)
+                losses.append(loss.item())
+                loss.backward()
+                sgd_step(model.parameters(), lr)
+            return losses
+        """}, "train", "never zeroes the gradients"),
+    Entry("train_loss_after_update", {"train": """
+        def train(model, x, y, n_steps, lr):
+            losses = []
+            for _ in range(n_steps):
+                loss = mse(model(x), y)
+                model.zero_grad()
+                loss.backward()
+                sgd_step(model.parameters(), lr)
+                losses.append(mse(model(x), y).item())
+            return losses
+        """}, "train", "records the loss after the update"),
+    Entry("train_returns_tensors", {"train": """
+        def train(model, x, y, n_steps, lr):
+            losses = []
+            for _ in range(n_steps):
+                loss = mse(model(x), y)
+                losses.append(loss)
+                model.zero_grad()
+                loss.backward()
+                sgd_step(model.parameters(), lr)
+            return losses
+        """}, "train", "returns the loss tensors instead of floats"),
+    Entry("train_one_step_short", {"train": """
+        def train(model, x, y, n_steps, lr):
+            losses = []
+            for _ in range(1, n_steps):
+                loss = mse(model(x), y)
+                losses.append(loss.item())
+                model.zero_grad()
+                loss.backward()
+                sgd_step(model.parameters(), lr)
+            return losses
+        """}, "train", "runs and returns n_steps - 1 steps"),
+    Entry("train_ignores_lr", {"train": """
+        def train(model, x, y, n_steps, lr):
+            losses = []
+            for _ in range(n_steps):
+                loss = mse(model(x), y)
+                losses.append(loss.item())
+                model.zero_grad()
+                loss.backward()
+                sgd_step(model.parameters(), 0.1)
+            return losses
+        """}, "train", "steps with a fixed lr of 0.1"),
+    Entry("train_zero_grad_after_backward", {"train": """
+        def train(model, x, y, n_steps, lr):
+            losses = []
+            for _ in range(n_steps):
+                loss = mse(model(x), y)
+                losses.append(loss.item())
+                loss.backward()
+                model.zero_grad()
+                sgd_step(model.parameters(), lr)
+            return losses
+        """}, "train", "zeroes the gradients between backward and the step: nothing moves"),
+    Entry("train_copies_model", {"train": """
+        import copy
+
+        def train(model, x, y, n_steps, lr):
+            model = copy.deepcopy(model)
+            losses = []
+            for _ in range(n_steps):
+                loss = mse(model(x), y)
+                losses.append(loss.item())
+                model.zero_grad()
+                loss.backward()
+                sgd_step(model.parameters(), lr)
+            return losses
+        """}, "train", "trains a copy, leaving the caller's model untouched"),
+    # loss_landscape
+    Entry("loss_landscape_swapped", {"loss_landscape": """
+        def loss_landscape(x, y, a_grid, b_grid):
+            pred = b_grid.unsqueeze(-1) * x + a_grid.unsqueeze(-1)
+            return ((pred - y) ** 2).mean(dim=-1)
+        """}, "loss_landscape", "swaps the slope and the intercept"),
+    Entry("loss_landscape_sums", {"loss_landscape": """
+        def loss_landscape(x, y, a_grid, b_grid):
+            pred = a_grid.unsqueeze(-1) * x + b_grid.unsqueeze(-1)
+            return ((pred - y) ** 2).sum(dim=-1)
+        """}, "loss_landscape", "sums over the data points instead of averaging"),
+    Entry("loss_landscape_one_number", {"loss_landscape": """
+        def loss_landscape(x, y, a_grid, b_grid):
+            pred = a_grid.unsqueeze(-1) * x + b_grid.unsqueeze(-1)
+            return ((pred - y) ** 2).mean()
+        """}, "loss_landscape", "averages over everything: one number for the whole grid"),
+    Entry("loss_landscape_2d_only", {"loss_landscape": """
+        def loss_landscape(x, y, a_grid, b_grid):
+            pred = a_grid[:, :, None] * x + b_grid[:, :, None]
+            return ((pred - y) ** 2).mean(dim=2)
+        """}, "loss_landscape", "works for 2-D grids only"),
+    # gradients
+    Entry("gradients_hard_coded", {"gradients": """
+        def gradients(f, *inputs):
+            a, b = inputs
+            return 9 * a.detach() ** 2, -2 * b.detach()
+        """}, "gradients", "hard-codes the lesson's 9a² and −2b"),
+    Entry("gradients_on_the_inputs", {"gradients": """
+        def gradients(f, *inputs):
+            for x in inputs:
+                x.requires_grad_(True)
+            f(*inputs).backward()
+            return tuple(x.grad for x in inputs)
+        """}, "gradients", "calls backward on the inputs: leaves requires_grad and .grad on them"),
+    Entry("gradients_with_history", {"gradients": """
+        def gradients(f, *inputs):
+            leaves = [x.detach().requires_grad_(True) for x in inputs]
+            return torch.autograd.grad(f(*leaves), leaves, create_graph=True)
+        """}, "gradients", "returns gradients that carry autograd history (create_graph=True)"),
+    Entry("gradients_float32", {"gradients": """
+        def gradients(f, *inputs):
+            leaves = [x.detach().float().requires_grad_(True) for x in inputs]
+            return tuple(torch.autograd.grad(f(*leaves), leaves))
+        """}, "gradients", "computes in float32 whatever the inputs' dtype"),
+)
+
+# fmt: on
+
+# The reference code, and one unrelated cell broken beyond parsing: only that cell may fail.
+SYNTAX_ERROR_CELLS = {"flatten_shapes": "print('this cell was broken by the student'\nbatch = torch.zeros(5, 1\n"}
