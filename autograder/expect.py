@@ -183,7 +183,11 @@ def expect_close(
 def expect_unchanged(after: Value, before: np.ndarray, what: str, hint: str | None = None) -> None:
     """An input tensor after the call holds the same values as before and was never modified in place
     (torch counts in-place operations in a tensor's version)."""
-    values = expect_tensor(after, what, shape=before.shape)
+    values = expect_tensor(after, what)
+    if values.shape != before.shape:
+        shapes = f"its shape was {shape_text(before.shape)}, now {shape_text(values.shape)}"
+        message = f"{what} was changed by the call: {shapes}."
+        raise Mistake(_with_hint(message, hint))
     changed = values != before
     if changed.any():
         index = tuple(int(i) for i in np.argwhere(changed)[0])

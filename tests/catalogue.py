@@ -422,7 +422,19 @@ MISTAKES = (
             pred = a_grid[:, :, None] * x + b_grid[:, :, None]
             return ((pred - y) ** 2).mean(dim=2)
         """}, "loss_landscape", "works for 2-D grids only"),
+    Entry("loss_landscape_unsqueezes_in_place", {"loss_landscape": """
+        def loss_landscape(x, y, a_grid, b_grid):
+            a_grid.unsqueeze_(-1)
+            b_grid.unsqueeze_(-1)
+            return ((a_grid * x + b_grid - y) ** 2).mean(dim=-1)
+        """}, "loss_landscape", "unsqueezes the caller's grids in place"),
     # gradients
+    Entry("gradients_reads_the_wrong_grad", {"gradients": """
+        def gradients(f, *inputs):
+            leaves = [x.detach().requires_grad_(True) for x in inputs]
+            f(*leaves).backward()
+            return tuple(x.grad for x in inputs)
+        """}, "gradients", "differentiates copies, then returns the inputs' .grad (None)"),
     Entry("gradients_hard_coded", {"gradients": """
         def gradients(f, *inputs):
             a, b = inputs

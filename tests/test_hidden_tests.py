@@ -119,6 +119,12 @@ def test_mistake_loses_points_in_its_own_function_only(graded, name):
             assert test["output"].strip(), f"{test['name']} failed without a message"
 
 
+def test_every_hidden_test_catches_some_mistake(graded):
+    names = {t["name"] for t in graded("reference")["tests"]}
+    failed = {t["name"] for e in catalogue.MISTAKES for t in graded(e.name)["tests"] if t["status"] != "passed"}
+    assert names - failed == set()
+
+
 def test_untouched_release_gets_nothing_and_says_not_implemented(graded):
     results = graded(UNTOUCHED)
     assert results["score"] == 0

@@ -21,6 +21,10 @@ pytestmark = pytest.mark.grades("gradients")
 
 LESSON = [(3.0, [3, 0]), (-1.0, [0, 2])]  # y = 3a³ − b²
 HARD_CODED = "the answer looks like 9a² and −2b whatever f is: compute the gradient of f itself, with autograd."
+NONE_GRAD = (
+    "autograd puts a gradient in the .grad of the tensors it differentiates with respect to (your copies "
+    "that require grad), not in the original inputs."
+)
 HINTS = {
     "does not require grad": "the inputs may not require grad: differentiate with respect to copies that do, "
     "e.g. x.detach().requires_grad_().",
@@ -94,6 +98,7 @@ def check_gradients(submission, terms, inputs, rtol: float, atol: float, alterna
     items = expect_items(value, f"the value returned by {what}", len(inputs), ("tuple", "list"), hint)
     for i, (item, x, expected) in enumerate(zip(items, inputs, expected_gradients(terms, inputs), strict=True)):
         name = f"the gradient with respect to x{i}, from {what}"
+        expect(item.kind != "none", f"{name} is None.", NONE_GRAD)
         actual = expect_tensor(item, name, shape=x.shape, dtype=str(x.dtype), hint="one per input, of its shape.")
         typical = [(alt[i], text) for alt, text in alternatives if i < len(alt)]
         expect_close(actual, expected, rtol, atol, name, alternatives=typical)
@@ -144,6 +149,7 @@ def test_inputs_untouched_and_no_history(submission, rng):
             expect(after.grad is None, f"{name}: .grad is no longer None after the call.", leftover)
         items = expect_items(value, "the value returned by gradients", 2, ("tuple", "list"))
         for i, item in enumerate(items):
+            expect(item.kind != "none", f"gradient {i} is None.", NONE_GRAD)
             expect_tensor(item, f"gradient {i}")
             hint = "return detached gradients (no create_graph=True, no arithmetic on tensors that require grad)."
             expect(not item.has_grad_fn, f"gradient {i} carries autograd history (a grad_fn).", hint)

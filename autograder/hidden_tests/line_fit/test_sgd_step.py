@@ -60,6 +60,8 @@ def step_hint(pairs, afters: list[np.ndarray], lr: float, unchanged: str = UNCHA
     after = np.concatenate([a.ravel() for a, (_, g) in zip(afters, pairs, strict=True) if g is not None])
     grad = np.concatenate([g.ravel().astype(np.float64) for _, g in pairs if g is not None])
     big = np.abs(grad) > 0.1
+    if not big.any():
+        return None
     factors = (before[big] - after[big]) / grad[big]
     factor = float(np.median(factors))
     if not np.allclose(factors, factor, rtol=1e-3, atol=1e-6):
