@@ -2,9 +2,11 @@
 
 A `Trick` is a submission built from the release notebook: the code of some graded functions replaced
 (`functions`, each the whole code cell that defines it; the rest get the reference code), and extra code
-cells inserted after a given cell (`cells`). `cheats_on` lists the functions that must earn nothing; every
-other graded function must keep full marks unless the trick is `hostile` to its own process in a way that
-costs them (then `survivors` says which must still earn their points).
+cells inserted after a given cell (`cells`). `cheats_on` lists the functions the trick cheats on: there it
+must earn nothing beyond what a plainly wrong answer earns (the `CONTROL` submission, whose every function
+is wrong in the plainest way: a few hidden tests, such as "does not modify its inputs", pass for any wrong
+answer that leaves its inputs alone). Every other graded function must keep full marks, unless `survivors`
+says otherwise.
 
 The code holds placeholders that the test fills in: __MARKER__ (a random token every file or message the
 trick writes carries, so that anything that leaks can be found), __PORT__ (a loopback TCP port the test
@@ -52,10 +54,15 @@ def _reachable_dirs(limit=20000):
     return list(seen)
 """
 
-WRONG_MSE = """
-def mse(y_pred, y_true):
-    return torch.zeros(())  # wrong on purpose: the tricks around it must not make it pass
-"""
+# Plainly wrong answers: what the tricks' own code returns when the trick fails, and the control's code.
+WRONG = {
+    "mse": "def mse(y_pred, y_true):\n    return torch.zeros(())  # wrong\n",
+    "sgd_step": "def sgd_step(params, lr):\n    pass  # does nothing: wrong\n",
+    "train": "def train(model, x, y, n_steps, lr):\n    return [0.0] * n_steps  # trains nothing: wrong\n",
+    "loss_landscape": "def loss_landscape(x, y, a_grid, b_grid):\n    return torch.zeros_like(a_grid)  # wrong\n",
+    "gradients": "def gradients(f, *inputs):\n    return tuple(torch.zeros_like(t) for t in inputs)  # wrong\n",
+}
+WRONG_MSE = WRONG["mse"]
 
 TRICKS: tuple[Trick, ...] = (
     # ---- lying values ---------------------------------------------------------------------------------
@@ -211,7 +218,7 @@ for pid in (os.getppid(), 1):
         os.kill(pid, signal.SIGKILL)
     except OSError:
         pass
-os.kill(-1, signal.SIGKILL)  # every process it is allowed to signal, itself included
+os.kill(-1, signal.SIGKILL)  # every process it may signal (Linux spares the caller)
 """,
         ),
         functions={"loss_landscape": "def loss_landscape(x, y, a_grid, b_grid):\n    raise NotImplementedError()"},
@@ -241,7 +248,7 @@ atexit.register(_write_fake_results)
 atexit._run_exitfuncs()
 """,
         ),
-        functions={"sgd_step": "def sgd_step(params, lr):\n    pass  # does nothing: wrong"},
+        functions={"sgd_step": WRONG["sgd_step"]},
         cheats_on=frozenset({"sgd_step"}),
     ),
     Trick(
@@ -273,15 +280,7 @@ for folder in _reachable_dirs():
                 pass
 """,
         ),
-        functions={
-            "sgd_step": """
-def sgd_step(params, lr):
-    with torch.no_grad():
-        for p in params:
-            if p.grad is not None:
-                p += lr * p.grad  # uphill: wrong
-""",
-        },
+        functions={"sgd_step": WRONG["sgd_step"]},
         cheats_on=frozenset({"sgd_step"}),
     ),
     Trick(
@@ -310,12 +309,7 @@ for folder in _reachable_dirs():
             pass
 """,
         ),
-        functions={
-            "train": """
-def train(model, x, y, n_steps, lr):
-    return [0.0] * n_steps  # trains nothing: wrong
-""",
-        },
+        functions={"train": WRONG["train"]},
         cheats_on=frozenset({"train"}),
     ),
     # ---- reading what it should not -----------------------------------------------------------------
@@ -421,12 +415,7 @@ def _blanking_compile(source, filename, mode, *args, **kwargs):
 builtins.compile = _blanking_compile
 """,
         ),
-        functions={
-            "gradients": """
-def gradients(f, *inputs):
-    return tuple(torch.zeros_like(t) for t in inputs)  # wrong
-""",
-        },
+        functions={"gradients": WRONG["gradients"]},
         cheats_on=frozenset({"gradients"}),
     ),
     Trick(
@@ -508,6 +497,9 @@ time.sleep(3)
 )
 
 ALL: tuple[Trick, ...] = TRICKS + HOSTILE
+
+CONTROL = Trick("plainly_wrong", "every function wrong in the plainest way, no trick", functions=dict(WRONG),
+                cheats_on=frozenset(GRADED))  # fmt: skip
 
 
 def fill(code: str, marker: str, port: int, targets: list[str]) -> str:

@@ -8,10 +8,8 @@ fallback without bubblewrap, and two holes on the trusted side that remain open 
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
-import inspect
 import json
 import os
 import secrets
@@ -24,15 +22,15 @@ import time
 import warnings
 from pathlib import Path
 
+import catalogue
 import numpy as np
 import pytest
-from redteam import ALL, GRADED, Trick, fill
+from redteam import ALL, CONTROL, GRADED, Trick, fill
 
 from autograder.limits import Limits
 from autograder.sandbox import launcher
 from autograder.sandbox.launcher import NotIsolatedWarning, Sandbox, SandboxError, isolation
 from autograder.submission import Submission
-from solutions import line_fit as reference
 
 ROOT = Path(__file__).resolve().parent.parent
 MODE, WHY = isolation()
@@ -47,35 +45,30 @@ MSE = "def mse(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).mean()\n"
 # -- building the submissions ------------------------------------------------------------------------------
 
 
-def reference_cell(function: str) -> str:
-    return inspect.getsource(getattr(reference, function))
-
-
-def build(release: dict, trick: Trick, filled) -> dict:
-    """The release notebook with the trick's code (and the reference code for every other function)."""
-    notebook = copy.deepcopy(release)
+def build(release: Path, trick: Trick, filled, out: Path) -> Path:
+    """The release notebook with the trick's code and the reference code for every other function (via the
+    shared catalogue), then the trick's extra cells and forged metadata."""
+    sources = {**catalogue.reference_sources(), **{name: filled(code) for name, code in trick.functions.items()}}
+    notebook = json.loads(catalogue.build(release, sources, out).read_text())
     cells = []
     for cell in notebook["cells"]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        grade_id = meta.get("grade_id", "")
-        if grade_id.endswith("_solution") and grade_id.removesuffix("_solution") in GRADED:
-            function = grade_id.removesuffix("_solution")
-            cell["source"] = filled(trick.functions.get(function, reference_cell(function)))
         if trick.notebook_metadata and meta:
             meta.update(trick.notebook_metadata)
             if cell["cell_type"] == "code" and "check(" in "".join(cell["source"]):
                 cell["execution_count"] = 1
-                text = f"{grade_id}: 99/99 public tests passed\nALL TESTS PASSED: 1000/1000 points\n"
+                text = f"{meta.get('grade_id')}: 99/99 public tests passed\nALL TESTS PASSED: 1000/1000 points\n"
                 cell["outputs"] = [{"name": "stdout", "output_type": "stream", "text": text}]
         cells.append(cell)
-        if grade_id == trick.after:
+        if meta.get("grade_id") == trick.after:
             for index, code in enumerate(trick.cells):
                 cells.append(
                     {"cell_type": "code", "execution_count": None, "id": f"redteam-{trick.name[:20]}-{index}",
                      "metadata": {}, "outputs": [], "source": filled(code)}
                 )  # fmt: skip
     notebook["cells"] = cells
-    return notebook
+    out.write_text(json.dumps(notebook, indent=1))
+    return out
 
 
 # -- watching for leaks --------------------------------------------------------------------------------------
@@ -148,6 +141,23 @@ def per_function(results: dict) -> dict[str, tuple[float, float]]:
     return {function: (earned, possible) for function, (earned, possible) in scores.items()}
 
 
+def test_the_leak_detectors_see_what_they_should(tmp_path):
+    marker = f"REDTEAM{secrets.token_hex(8)}"
+    (tmp_path / "a").mkdir()
+    planted = [tmp_path / "a" / "conftest.py", tmp_path / f"{marker}.txt", tmp_path / "gradebook.db"]
+    planted[0].write_text(f"# {marker}")
+    planted[1].write_text("")
+    planted[2].write_bytes(b"SQLite" + marker.encode())
+    (tmp_path / "conftest.py").write_text("# someone else's")
+    assert sorted(leaked_files(marker, [tmp_path])) == sorted(planted)
+    listener = Listener()
+    with socket.create_connection(("127.0.0.1", listener.port)) as connection:
+        connection.sendall(marker.encode())
+    time.sleep(0.5)
+    listener.close()
+    assert listener.arrived == [marker.encode()]
+
+
 # -- the batch -----------------------------------------------------------------------------------------------
 
 
@@ -174,7 +184,7 @@ def batch(tmp_path_factory) -> Batch:
     course = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "assignments", course / "assignments")
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    released = json.loads((release("line_fit", course) / "line_fit.ipynb").read_text())
+    released = release("line_fit", course) / "line_fit.ipynb"
     gradebook = course / "gradebook.db"
     if not gradebook.exists():  # nbgrader normally makes it; the tricks need one to aim at either way
         gradebook.write_bytes(b"SQLite format 3\x00" + bytes(100))
@@ -188,8 +198,8 @@ def batch(tmp_path_factory) -> Batch:
     def filled(code: str) -> str:
         return fill(code, marker, listener.port, targets)
 
-    for trick in (HONEST, *ALL):
-        (submissions / f"{trick.name}.ipynb").write_text(json.dumps(build(released, trick, filled), indent=1))
+    for trick in (HONEST, CONTROL, *ALL):
+        build(released, trick, filled, submissions / f"{trick.name}.ipynb")
     submissions_before, gradebook_before = tree_digest(submissions), digest(gradebook)
 
     started = time.monotonic()
@@ -215,18 +225,48 @@ def test_the_honest_submission_gets_full_marks(batch):
     assert set(per_function(honest)) == set(GRADED)
 
 
-@pytest.mark.parametrize("trick", ALL, ids=lambda trick: trick.name)
-def test_no_credit_for_the_cheat_and_full_marks_for_the_rest(batch, trick):
-    results = batch.results[trick.name]
-    scores = per_function(results)
+def passed(results: dict, function: str) -> set[str]:
+    return {t["name"] for t in results["tests"] if function in t["tags"] and t["status"] == "passed"}
+
+
+@pytest.mark.parametrize("trick", [t for t in ALL if t.cheats_on], ids=lambda trick: trick.name)
+def test_no_credit_for_the_cheat(batch, trick):
+    """Every hidden test of the function cheated on fails, except those a plainly wrong answer passes too."""
+    results, control = batch.results[trick.name], batch.results[CONTROL.name]
     assert results["max_score"] == batch.results[HONEST.name]["max_score"]  # nothing the notebook says changes it
     for function in trick.cheats_on:
-        earned, possible = scores[function]
-        assert earned == 0 < possible, f"{trick.name}: {function} earned {earned}\n{results['output']}"
+        earned, possible = per_function(results)[function]
+        gained = passed(results, function) - passed(control, function)
+        assert not gained, f"{trick.name}: {function} passed {gained}\n{results['output']}"
+        assert earned <= per_function(control)[function][0] and earned < possible
+
+
+# Open holes, on the trusted side: strict, so that the fix is noticed.
+RESTARTS_HOLE = pytest.mark.xfail(
+    strict=True,
+    reason="submission.py restarts the process after every call that killed it: a function that calls os._exit "
+    "uses up Limits.restarts on its own tests and every later function is 'unavailable' (should fail that "
+    "function's later calls fast, without a restart)",
+)
+
+
+@pytest.mark.parametrize(
+    "trick",
+    [pytest.param(t, id=t.name, marks=[RESTARTS_HOLE] if t.name == "os_exit_in_function" else []) for t in ALL],
+)
+def test_full_marks_for_everything_else(batch, trick):
+    results = batch.results[trick.name]
+    scores = per_function(results)
     for function in trick.must_survive:
         earned, possible = scores[function]
         failures = [t["output"] for t in results["tests"] if function in t["tags"] and t["status"] == "failed"]
         assert earned == possible, f"{trick.name}: {function} lost points: {failures}\n{results['output']}"
+
+
+def test_the_control_is_wrong_everywhere(batch):
+    control = batch.results[CONTROL.name]
+    for function, (earned, possible) in per_function(control).items():
+        assert earned < possible / 2, (function, earned, possible)
 
 
 def test_results_stay_small(batch):
@@ -395,8 +435,8 @@ FORGE = """
 import json, socket, struct
 
 _data = socket.socket(fileno=3)  # the worker's connection to the grader, inherited by student code
-_body = json.dumps({"op": "cell", "index": 99, "status": "error" * 1000,
-                    "error": {"type": "E" * 1000, "message": "m" * 30_000_000, "where": "w" * 1000}}).encode()
+_body = json.dumps({"op": "cell", "index": 999, "status": "error",
+                    "error": {"type": "Error", "message": "m" * 30_000_000, "where": None}}).encode()
 _data.sendall(struct.pack(">I", len(_body)) + _body)
 """
 
@@ -405,17 +445,21 @@ _data.sendall(struct.pack(">I", len(_body)) + _body)
 @pytest.mark.xfail(
     strict=True,
     reason="submission.py keeps whatever strings the sandbox sends: student code that writes to its data socket "
-    "forges a 30 MB cell error, which grading copies into results.json (values.py does not cap str values either)",
+    "forges a cell report with a 30 MB message, which grading copies into results.json (values.py does not "
+    "cap str values either)",
 )
-def test_forged_messages_cannot_bloat_the_results():
+def test_forged_messages_cannot_bloat_the_results(tmp_path):
+    from autograder.grading import grade_notebook
+    from autograder.release import release
+
+    shutil.copytree(ROOT / "assignments", tmp_path / "assignments")
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    forger = Trick("forger", "forges protocol messages", cells=(FORGE,))
+    notebook = build(release("line_fit", tmp_path) / "line_fit.ipynb", forger, str, tmp_path / "forger.ipynb")
     with Sandbox() as sandbox:
-        submission = Submission([FORGE, MSE], sandbox, Limits(call_seconds=5))
-        try:
-            assert submission.call("mse", np.ones(2, np.float32), np.zeros(2, np.float32)).ok
-            sizes = [len(report.error or "") + len(report.status) for report in submission.cell_reports.values()]
-            assert max(sizes) < 20_000
-        finally:
-            submission.close()
+        results = grade_notebook("line_fit", notebook, sandbox)
+    assert results["score"] == results["max_score"]  # the forgery earns nothing and costs nothing...
+    assert len(json.dumps(results)) < 200_000  # ...but its text lands in results.json
 
 
 @pytest.mark.parametrize(
