@@ -79,12 +79,17 @@ def loss_numbers(value, n_steps: int) -> np.ndarray:
 
 
 def final_params(result) -> np.ndarray:
-    """The model's (weight, bias) after the call. The sandbox reports them itself, so a field it could not
-    read is the grader's fault: an internal error (no points, the TA is told), never the student's."""
-    fields = [result.args_after[0].fields.get(name) for name in ("weight", "bias")]
-    if not all(field is not None and field.kind == "tensor" and field.array is not None for field in fields):
-        raise RuntimeError(f"the sandbox did not send the model's parameters as tensors: {fields}")
-    return np.array([expect_number(field, "a model parameter") for field in fields])
+    """The model's (weight, bias) after the call. A parameter the student replaced by something else is their
+    mistake; one missing from the sandbox's report is the grader's (an internal error: no pass, the TA is told)."""
+    params = []
+    for name in ("weight", "bias"):
+        field = result.args_after[0].fields.get(name)
+        if field is None or field.kind == "none":
+            raise RuntimeError(f"the sandbox sent no {name} for the model")
+        hint = "update the parameters in place; don't replace them."
+        expect(field.kind == "tensor", f"the model's {name} was replaced by {field.describe()}.", hint)
+        params.append(expect_number(field, f"the model's {name}"))
+    return np.array(params)
 
 
 def unchanged_model_hint(value) -> str:
