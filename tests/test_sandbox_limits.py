@@ -191,12 +191,20 @@ def big_file():
 
 def listing():
     return [os.getcwd(), sorted(os.listdir("/tmp/scratch")), sorted(os.listdir("."))]
+
+def lock_away():
+    os.makedirs("/tmp/scratch/kept/inner")
+    with open("/tmp/scratch/kept/inner/answers.txt", "w") as handle:
+        handle.write("for the next student")
+    os.chmod("/tmp/scratch/kept/inner", 0o555)  # its file cannot be unlinked
+    os.chmod("/tmp/scratch/kept", 0)  # nor can the folder be read
 """
 
 
 def test_scratch_space_is_small_and_wiped_between_submissions(sandbox):
     submission = start(sandbox, [SCRATCH])
     try:
+        value(submission.call("lock_away"))
         assert value(submission.call("big_file")) == "File too large"  # RLIMIT_FSIZE, 16 MB
         written, error = value(submission.call("fill"))
         assert written <= SCRATCH_MB and error == "No space left on device"

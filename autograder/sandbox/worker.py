@@ -494,8 +494,9 @@ def exit_status(child_pid: int | None) -> str | None:
     return f"exit {os.WEXITSTATUS(status)}"
 
 
-def reset(config: dict, child_pid: int | None) -> None:
-    """Kill everything the last student left running and wipe the scratch space."""
+def reset(config: dict, child_pid: int | None) -> bool:
+    """Kill everything the last student left running and wipe the scratch space; False if something could
+    not be wiped."""
     if config["mode"] == "plain":
         if child_pid:
             try:
@@ -516,12 +517,29 @@ def reset(config: dict, child_pid: int | None) -> None:
                 os.setgroups([])
                 os.setgid(uid)
                 os.setuid(uid)
-            for entry in os.scandir(config["scratch"]):
-                path = entry.path
-                shutil.rmtree(path, ignore_errors=True) if entry.is_dir(follow_symlinks=False) else os.unlink(path)
+            wipe(config["scratch"])
         finally:
             os._exit(0)
     os.waitpid(cleaner, 0)
+    return not os.listdir(config["scratch"])
+
+
+def wipe(folder: str) -> None:
+    """Remove everything in folder, even what its owner made unreadable or unwritable (a folder of mode 000
+    survived rmtree, and with it whatever one student left for the next)."""
+    for entry in os.scandir(folder):
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                os.chmod(entry.path, 0o700)
+                for base, dirs, _ in os.walk(entry.path):  # top-down: each folder is opened after its chmod
+                    for name in dirs:
+                        if not os.path.islink(os.path.join(base, name)):
+                            os.chmod(os.path.join(base, name), 0o700)
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
 
 
 # SysV shared memory, message queues and semaphores, and POSIX message queues, live in the IPC namespace
@@ -610,9 +628,11 @@ def main() -> None:
             control.send(json.dumps({"op": "started", "pid": child_pid}).encode())
         elif op == "reset":
             ended = exit_status(child_pid)
-            reset(config, child_pid)
+            clean = reset(config, child_pid)
             child_pid = None
             control.send(json.dumps({"op": "clean", "child_exit": ended}).encode())
+            if not clean:  # fail safe: the next submission gets a fresh sandbox (and a fresh /tmp)
+                return
         else:
             return
 
