@@ -3,7 +3,8 @@ submission, earns nothing for the function it cheats on, leaves no file anywhere
 the batch goes on with every other function (and the honest submission) graded correctly.
 
 Also: what the student's code can see from inside the sandbox (environment, grader files, its uid), the
-fallback without bubblewrap, and two holes on the trusted side that remain open (strict xfails).
+fallback without bubblewrap, and the holes on the trusted side that remain open (strict xfails: when one is
+fixed its test fails, and the xfail mark should go).
 """
 
 from __future__ import annotations
