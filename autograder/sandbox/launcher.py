@@ -186,6 +186,10 @@ def _make_cgroups(memory_mb: int) -> tuple[list[Path], bool]:
     except (OSError, ValueError):
         return [], False
     name = f"course-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
+    for parent in set(parents.values()):  # those of graders that died without cleaning up (kill -TERM)
+        for stale in parent.glob("course-sandbox-*-*"):
+            if not Path(f"/proc/{stale.name.split('-')[2]}").exists():
+                _remove_cgroups([stale], patience=1)
     folders: list[Path] = []
     for folder in dict.fromkeys(parent / name for parent in parents.values()):
         try:
@@ -210,9 +214,9 @@ def _make_cgroups(memory_mb: int) -> tuple[list[Path], bool]:
     return folders, capped
 
 
-def _remove_cgroups(folders: list[Path]) -> None:
+def _remove_cgroups(folders: list[Path], patience: int = 100) -> None:
     for folder in folders:
-        for _ in range(100):  # the sandbox's processes die a moment after its bwrap parent
+        for _ in range(patience):  # the sandbox's processes die a moment after its bwrap parent
             try:
                 folder.rmdir()
                 break
