@@ -79,7 +79,7 @@ def require_ok(result: CallResult, fn: str, hints: Mapping[str, str] | None = No
         raise Mistake(f"{fn} is not a function: a later cell seems to assign something else to that name.")
     if kind == "Timeout":
         raise Mistake(f"{fn} did not finish in time ({text}). Look for a loop that never ends.")
-    if kind in ("Crashed", "Unavailable", "Malformed"):
+    if kind in ("Crashed", "Unavailable", "Malformed", "NotCalledAgain"):
         raise Mistake(f"{fn} could not be graded: {text or 'the notebook process stopped'}.")
     message = f"{fn} raised {kind}: {text[:MAX_MESSAGE_CHARS]}{where}"
     hint = next((h for piece, h in (hints or {}).items() if piece.lower() in text.lower()), None)

@@ -52,6 +52,10 @@ def load_notebook(path: Path) -> dict:
         notebook = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookError(f"the file is not valid notebook JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise NotebookError("the file's JSON is nested too deeply to be a notebook") from None
+    except ValueError:  # e.g. an integer with thousands of digits
+        raise NotebookError("the file is not valid notebook JSON (a number is too long)") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError("the file is JSON but not a Jupyter notebook (no list of cells)")
     return notebook

@@ -17,13 +17,36 @@ from autograder.sandbox import protocol
 from autograder.sandbox.launcher import Sandbox, SandboxError
 from autograder.values import Value, decode, to_spec
 
+TIMEOUTS_BEFORE_GIVING_UP = 2  # a function that ran past the call limit this often is not called again
 GRACE_SECONDS = 3.0  # beyond the in-sandbox alarm, before the grader kills a process that ignores it
+MESSAGE_CHARS = 2_000  # of an error message from the sandbox; the student's code can forge these
+CELL_STATUSES = frozenset({"ok", "error", "timeout", "skipped"})
 EXIT_REASONS = {
     "SIGXCPU": "it used up its CPU time limit",
     "SIGKILL": "it was killed (out of memory, or by the grader)",
     "SIGSEGV": "it crashed (segmentation fault)",
     "SIGABRT": "it aborted",
 }
+
+
+def clip(text, limit: int) -> str:
+    """Text from the sandbox, cut to `limit` characters: student code can write to its own end of the
+    connection, so no string it sends may grow results.json without bound."""
+    text = text if isinstance(text, str) else str(text)
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" [... {len(text) - limit} more characters dropped]"
+
+
+def call_error(error) -> CallError:
+    """A CallError from the sandbox's description of one, every field checked and clipped."""
+    if not isinstance(error, dict):
+        error = {}
+    where = error.get("where")
+    return CallError(
+        clip(error.get("type", "Error"), 100), clip(error.get("message", ""), MESSAGE_CHARS),
+        None if where is None else clip(where, 100),
+    )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +89,8 @@ class Submission:
         self.cell_reports: dict[int, CellReport] = {}
         self.events: list[str] = []  # limits hit, restarts: shown to the TA and the student
         self._fatal_cells: set[int] = set()
+        self._given_up: dict[str, str] = {}  # function -> why it is not called again
+        self._timeouts: dict[str, int] = {}
         self._sock: socket.socket | None = None
         self._starts = 0
         self._deadline = time.monotonic() + limits.submission_seconds
@@ -133,13 +158,15 @@ class Submission:
                     message = self._receive(self.limits.cell_seconds + GRACE_SECONDS)
                     if message.get("op") == "loaded":
                         return None
-                    index = int(message["index"])
+                    reported, status = message["index"], message["status"]
+                    if reported != index or status not in CELL_STATUSES:
+                        raise protocol.ProtocolError(f"unexpected cell report ({clip(reported, 20)}, {clip(status, 20)})")
                     if index in self._fatal_cells:  # keep the report of how it killed the process
                         index += 1
                         continue
                     error = message.get("error")
-                    text = None if not error else str(CallError(error["type"], error["message"], error.get("where")))
-                    self.cell_reports[index] = CellReport(index, str(message["status"]), text)
+                    text = str(call_error(error)) if error else None
+                    self.cell_reports[index] = CellReport(index, status, text)
                     index += 1
             except (OSError, protocol.ProtocolError, KeyError, TypeError, ValueError):
                 event = self._process_ended(f"cell {index}")
@@ -164,6 +191,8 @@ class Submission:
         their dtype; see autograder.values for models, generators and functions). With backward=True,
         backward() runs through the result (summed if not a scalar). `stand_ins` replaces those names in
         the student's namespace by known-good versions during the call."""
+        if fn in self._given_up:
+            return CallResult(ok=False, error=CallError("NotCalledAgain", self._given_up[fn]))
         reason = self._ensure_started()
         if reason:
             return CallResult(ok=False, error=CallError("Unavailable", reason))
@@ -172,25 +201,34 @@ class Submission:
         try:
             protocol.send(self._sock, request)
             reply = self._receive(self.limits.call_seconds * (2 if backward else 1) + GRACE_SECONDS)
-            return self._result(reply)
+            result = self._result(reply)
         except (OSError, protocol.ProtocolError) as exc:
+            # A function that ended the process would end it again: later calls to it fail at once, so
+            # they cannot use up the restarts the other functions need.
+            event = self._process_ended(f"the call to {fn}")
+            self._given_up[fn] = f"an earlier call to {fn} ended the notebook's process, so it is not called again"
             if isinstance(exc, protocol.ProtocolError) and not isinstance(exc, protocol.PeerGone):
-                self._process_ended(f"the call to {fn}")
-                return CallResult(ok=False, error=CallError("Malformed", str(exc)))
-            return CallResult(ok=False, error=CallError("Crashed", self._process_ended(f"the call to {fn}")))
+                return CallResult(ok=False, error=CallError("Malformed", clip(exc, MESSAGE_CHARS)))
+            return CallResult(ok=False, error=CallError("Crashed", event))
+        if result.error is not None and result.error.type == "Timeout":
+            self._timeouts[fn] = self._timeouts.get(fn, 0) + 1
+            if self._timeouts[fn] >= TIMEOUTS_BEFORE_GIVING_UP:
+                self._given_up[fn] = f"{fn} ran past the time limit {self._timeouts[fn]} times, so it is not called again"
+        return result
 
     def _result(self, reply: dict) -> CallResult:
         output = reply.get("output") or {}
-        text = output.get("text", "") if isinstance(output, dict) else ""
+        text = clip(output.get("text", ""), self.limits.output_chars) if isinstance(output, dict) else ""
         if isinstance(output, dict) and output.get("dropped"):
-            text += f"\n[... {output['dropped']} more characters of output dropped]"
+            text += f"\n[... {clip(output['dropped'], 20)} more characters of output dropped]"
         seconds = reply.get("seconds", 0.0)
+        if type(seconds) not in (int, float):
+            raise protocol.ProtocolError("seconds is not a number")
         if reply.get("ok") is not True:
-            error = reply.get("error") or {}
-            call_error = CallError(str(error.get("type", "Error")), str(error.get("message", "")), error.get("where"))
-            if call_error.type == "Timeout":
+            error = call_error(reply.get("error"))
+            if error.type == "Timeout":
                 self.hit_limit = True
-            return CallResult(ok=False, error=call_error, output=text, seconds=seconds)
+            return CallResult(ok=False, error=error, output=text, seconds=float(seconds))
         backward_error = reply.get("backward_error")
         if backward_error is not None and type(backward_error) is not str:
             raise protocol.ProtocolError("backward_error is not a string")

@@ -49,6 +49,34 @@ def test_crash_in_one_function_costs_only_that_call(sandbox):
     assert fine.ok and fine.value.array == pytest.approx(1.0)
 
 
+def test_a_function_that_ends_the_process_is_not_called_again(sandbox):
+    cells = [MSE, "import os\ndef train(*args):\n    os._exit(0)"]
+    calls = [(("train", 1), {})] * (LIMITS.restarts + 2) + [(("mse", np.ones(2), np.zeros(2)), {})]
+    submission, results = run(sandbox, cells, *calls)
+    first, *again, fine = results
+    assert first.error.type == "Crashed"
+    assert all(r.error.type == "NotCalledAgain" and "ended the notebook's process" in r.error.message for r in again)
+    assert fine.ok and submission._starts == 2  # one restart, whatever the number of calls to train
+
+
+def test_a_function_that_times_out_twice_is_not_called_again(sandbox):
+    cells = [MSE, "def train(*a):\n    while True: pass"]
+    submission, results = run(sandbox, cells, *[(("train",), {})] * 4, (("mse", np.ones(2), np.zeros(2)), {}))
+    assert [r.error.type for r in results[:4]] == ["Timeout", "Timeout", "NotCalledAgain", "NotCalledAgain"]
+    assert "time limit 2 times" in results[2].error.message and results[4].ok
+
+
+def test_forged_cell_reports_cost_the_forger_that_cell(sandbox):
+    forge = (
+        "import json, socket, struct\n_s = socket.socket(fileno=3)\n"
+        "_b = json.dumps({'op': 'cell', 'index': 999, 'status': 'ok', 'error': {'type': 'E', 'message': 'm' * 50000}})"
+        ".encode()\n_s.sendall(struct.pack('>I', len(_b)) + _b)"
+    )
+    submission, (result,) = run(sandbox, [forge, MSE], (("mse", np.ones(2), np.zeros(2)), {}))
+    assert result.ok and submission.cell_reports[0].status == "killed"
+    assert all(len(report.error or "") < 1000 for report in submission.cell_reports.values())
+
+
 def test_a_loop_that_ignores_the_alarm_is_killed(sandbox):
     cells = [
         MSE,

@@ -57,7 +57,9 @@ def receive(sock: socket.socket) -> dict:
     try:
         message = json.loads(_recv_exactly(sock, size))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"message is not JSON: {exc}") from None
+        raise ProtocolError(f"message is not JSON: {str(exc)[:200]}") from None
+    except (RecursionError, ValueError):  # nested too deeply, or an integer too long to convert
+        raise ProtocolError("message is not plain JSON data") from None
     if not isinstance(message, dict):
         raise ProtocolError("message is not a JSON object")
     return message
