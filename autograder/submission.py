@@ -160,7 +160,8 @@ class Submission:
                         return None
                     reported, status = message["index"], message["status"]
                     if reported != index or status not in CELL_STATUSES:
-                        raise protocol.ProtocolError(f"unexpected cell report ({clip(reported, 20)}, {clip(status, 20)})")
+                        got = f"{clip(reported, 20)}, {clip(status, 20)}"
+                        raise protocol.ProtocolError(f"unexpected cell report ({got})")
                     if index in self._fatal_cells:  # keep the report of how it killed the process
                         index += 1
                         continue
@@ -213,7 +214,8 @@ class Submission:
         if result.error is not None and result.error.type == "Timeout":
             self._timeouts[fn] = self._timeouts.get(fn, 0) + 1
             if self._timeouts[fn] >= TIMEOUTS_BEFORE_GIVING_UP:
-                self._given_up[fn] = f"{fn} ran past the time limit {self._timeouts[fn]} times, so it is not called again"
+                times = self._timeouts[fn]
+                self._given_up[fn] = f"{fn} ran past the time limit {times} times, so it is not called again"
         return result
 
     def _result(self, reply: dict) -> CallResult:
