@@ -64,6 +64,11 @@ def preload() -> None:
 
     torch = _torch
     torch.set_num_threads(1)
+    # An optimizer's first step imports torch._dynamo (about a second): pay it here, once, not per student.
+    weight = torch.zeros(1, requires_grad=True)
+    weight.grad = torch.zeros(1)
+    for optimizer in (torch.optim.SGD([weight], lr=0.1), torch.optim.Adam([weight], lr=0.1)):
+        optimizer.step()
     try:
         import course_utils
     except ImportError:
