@@ -14,10 +14,11 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from autograder.grading import assignment_limits, grade_notebook
+from autograder.grading import assignment_limits, grade_notebook, tests_dir
 from autograder.notebooks import fingerprint
 from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
 
@@ -76,12 +77,20 @@ def already_graded(out: Path, job: Job) -> bool:
 _sandbox: Sandbox | None = None
 
 
-def _init_worker(require_isolation: bool) -> None:
-    global _sandbox
-    import torch
+def _import_torch() -> None:
+    import torch  # the hidden tests' reference solutions need it
 
     torch.set_num_threads(1)
-    _sandbox = Sandbox(require_isolation=require_isolation)
+
+
+def _init_worker(require_isolation: bool) -> None:
+    global _sandbox
+    importer = threading.Thread(target=_import_torch)  # while the sandbox starts, mostly waiting
+    importer.start()
+    try:
+        _sandbox = Sandbox(require_isolation=require_isolation)
+    finally:
+        importer.join()
     multiprocessing.util.Finalize(_sandbox, _sandbox.cleanup, exitpriority=10)
 
 
@@ -183,6 +192,7 @@ def grade_folder(
     on_result: Callable[[Job, dict], None] | None = None,
 ) -> dict[str, dict]:
     """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student."""
+    tests_dir(assignment)  # an unknown assignment stops here, before any work
     jobs = discover(assignment, submissions)
     todo = [job for job in jobs if force or not already_graded(out, job)]
     progress = Progress(len(todo), f"grading {assignment}")

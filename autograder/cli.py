@@ -22,15 +22,10 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.batch import grade_folder
 
     course_root = Path(args.course_root)
-    gradebook.ensure_assignment(args.assignment, course_root)
-
-    def record(job, results: dict) -> None:
-        gradebook.record(args.assignment, course_root, job.student, job.notebook, results)
-
     out = Path(args.out)
     results = grade_folder(
         args.assignment, Path(args.submissions), out, workers=args.workers, force=args.force,
-        require_isolation=args.require_sandbox, on_result=record,
+        require_isolation=args.require_sandbox, on_result=gradebook.Recorder(args.assignment, course_root),
     )  # fmt: skip
     print(format_table(results))
     print(f"results: {out}/<student>/results.json, {out / 'grades.csv'}, gradebook {gradebook.db_url(course_root)}")

@@ -100,12 +100,10 @@ def run_demo(course_root: Path, assignment: str = "line_fit", workers: int | Non
     downloads = course_root / "lms_download"
     students = build_class(release_folder / f"{assignment}.ipynb", downloads)
     print(f"class         {len(students)} submissions in {downloads}")
-    gradebook.ensure_assignment(assignment, course_root)
     out = course_root / "graded" / assignment
     results = grade_folder(
-        assignment, downloads, out, workers=workers, force=True,
-        on_result=lambda job, r: gradebook.record(assignment, course_root, job.student, job.notebook, r),
-    )  # fmt: skip
+        assignment, downloads, out, workers=workers, force=True, on_result=gradebook.Recorder(assignment, course_root)
+    )
     pages = write_feedback(assignment, course_root, results)
     report = write_report(assignment, results, course_root / "reports" / f"{assignment}.html")
     print(format_table(results))

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
@@ -111,7 +112,10 @@ def record(assignment: str, course_root: Path, student: str, notebook: Path, res
     _keep_files(assignment, course_root, student, notebook, results)
     points = function_points(results)
     comments = function_comments(results)
-    with open_gradebook(course_root) as gradebook:
+    with open_gradebook(course_root) as gradebook, warnings.catch_warnings():
+        # nbgrader builds a submission's rows before adding them to its session; SQLAlchemy 2 warns about
+        # that on every new submission, though nbgrader adds them right after.
+        warnings.filterwarnings("ignore", message=".*not in session", category=Warning)
         gradebook.update_or_create_student(student)
         submission = gradebook.update_or_create_submission(assignment, student)
         for submitted_notebook in submission.notebooks:
@@ -123,6 +127,22 @@ def record(assignment: str, course_root: Path, student: str, notebook: Path, res
                 function = comment.cell.name.removesuffix(SOLUTION_CELL_SUFFIX)
                 comment.auto_comment = comments.get(function)
         gradebook.db.commit()
+
+
+class Recorder:
+    """`course grade`'s on_result: records each graded submission. Setting up the gradebook (importing
+    nbgrader, releasing the assignment if it is not there yet) waits for the first result, so it happens
+    while the grading workers start their sandboxes."""
+
+    def __init__(self, assignment: str, course_root: Path):
+        self.assignment, self.course_root = assignment, course_root
+        self._ready = False
+
+    def __call__(self, job, results: dict) -> None:
+        if not self._ready:
+            ensure_assignment(self.assignment, self.course_root)
+            self._ready = True
+        record(self.assignment, self.course_root, job.student, job.notebook, results)
 
 
 def scores(assignment: str, course_root: Path) -> dict[str, dict[str, float]]:
