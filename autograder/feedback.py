@@ -24,7 +24,7 @@ tests fill it with plain data (JSON numbers and lists, nothing else):
     evidence["train"] = {
         "x": [float, ...],               # the training inputs, subsampled to at most 300 points
         "y": [float, ...],               # the matching targets, same length as x
-        "target": [a, b],                # the line the data came from: y = a x + b
+        "target": [a, b],                # the line train should reach (least squares): y = a x + b
         "student_params": [w, b] | None, # the student's model after train(), None if train failed
         "student_losses": [float, ...] | None,  # what the student's train returned, None if it failed
         "reference_losses": [float, ...],       # the reference train on the same data and settings
