@@ -475,6 +475,10 @@ def _render_with_nbgrader(assignment: str, course_root: Path, students: dict[str
     config.CourseDirectory.student_id_exclude = ",".join(others)
     config.CourseDirectory.notebook_id = assignment
     config.GenerateFeedback.force = True
+    # nbgrader copies the autograded folder's other files beside the page: results.json holds grader
+    # details (limits, events) that are not the student's feedback.
+    ignore = config.CourseDirectory.get("ignore", [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"])
+    config.CourseDirectory.ignore = [*ignore, "results.json"]
     config.HTMLExporter.template_file = TEMPLATE_NAME
     delimiters = (
         config.ClearHiddenTests.get("begin_test_delimeter", HIDDEN_BEGIN),

@@ -449,3 +449,16 @@ def test_diverged_training_still_draws_and_says_so():
     fragment = feedback.evidence_html(evidence)
     assert len(images(fragment)) == 2
     assert "training diverged" in fragment and "at step 3" in fragment
+
+
+def test_results_json_is_not_copied_beside_the_page(course, pages):
+    """results.json (grader details: limits, events, isolation) stays in autograded/; nbgrader copies the
+    other files there (the release's helpers) as usual."""
+    results = make_results(make_evidence())
+    kept = course / "autograded" / "alice" / ASSIGNMENT / "results.json"
+    kept.write_text(json.dumps(results))
+    try:
+        page = write_feedback(ASSIGNMENT, course, {"alice": results})["alice"]
+    finally:
+        kept.unlink()
+    assert page.exists() and not (page.parent / "results.json").exists()
