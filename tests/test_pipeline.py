@@ -1,0 +1,191 @@
+"""The pipeline through the `course` command, on a real nbgrader course: grade into the gradebook, export,
+feedback. The gradebook agrees with results.json; a TA's manual score survives a regrade; every kind of bad
+input is a row with score 0 and its reason everywhere; a batch killed with SIGKILL and run again grades
+every submission exactly once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import gradebook, samples
+from autograder.demo import MISTAKES, make_course
+from autograder.release import release
+
+pytestmark = pytest.mark.slow
+ASSIGNMENT = "line_fit"
+
+# Bad inputs: the file's bytes, and words the reason given for it must contain.
+BAD_INPUTS = {
+    "corrupt_json": (b'{"cells": [ this is not json', "not valid notebook JSON"),
+    "empty_file": (b"", "empty"),
+    "not_utf8": ('{"cells": []} caf\u00e9'.encode("latin-1"), "not UTF-8"),
+    "zero_cells": (json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(), "no cells"),
+}
+
+
+def course_command(*args: str, course_root: Path, **popen) -> subprocess.CompletedProcess | subprocess.Popen:
+    argv = [sys.executable, "-m", "autograder", *args]
+    if popen:
+        return subprocess.Popen(argv, cwd=course_root, **popen)
+    done = subprocess.run(argv, cwd=course_root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"course {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def other_assignment(release_notebook: dict) -> dict:
+    """A well-formed notebook whose graded cells belong to some other assignment."""
+    notebook = json.loads(json.dumps(release_notebook))
+    for cell in notebook["cells"]:
+        nbgrader = cell.get("metadata", {}).get("nbgrader")
+        if nbgrader and "grade_id" in nbgrader:
+            nbgrader["grade_id"] = "other_" + nbgrader["grade_id"]
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    root = make_course(tmp_path_factory.mktemp("pipeline") / "course")
+    released = release(ASSIGNMENT, root)
+    notebook = samples.read(released / f"{ASSIGNMENT}.ipynb")
+    full = samples.reference_sources()
+    lms = root / "lms_download"
+    samples.write(samples.fill_stubs(notebook, full), lms / "alice.ipynb")
+    samples.write(samples.fill_stubs(notebook, {**full, **MISTAKES["mse_sums"]}), lms / "bob.ipynb")
+    samples.write(other_assignment(notebook), lms / "other_assignment.ipynb")
+    for student, (data, _) in BAD_INPUTS.items():
+        (lms / f"{student}.ipynb").write_bytes(data)
+    course_command("grade", ASSIGNMENT, str(lms), "--out", str(root / "graded"), "--course-root", str(root),
+                   course_root=root)  # fmt: skip
+    return root
+
+
+@pytest.fixture(scope="module")
+def feedback(course) -> dict[str, str]:
+    course_command("feedback", ASSIGNMENT, "--course-root", str(course), course_root=course)
+    pages = sorted((course / "feedback").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.html"))
+    return {page.parent.parent.name: page.read_text(encoding="utf-8") for page in pages}
+
+
+def results_of(course: Path) -> dict[str, dict]:
+    return {
+        path.parent.name: json.loads(path.read_text()) for path in sorted((course / "graded").glob("*/results.json"))
+    }
+
+
+def test_the_gradebook_agrees_with_results_json(course):
+    results = results_of(course)
+    table = gradebook.scores(ASSIGNMENT, course)
+    assert set(table) == set(results) == {"alice", "bob", "other_assignment", *BAD_INPUTS}
+    for student, result in results.items():
+        assert table[student] == pytest.approx(gradebook.function_points(result)), student
+        assert sum(table[student].values()) == pytest.approx(result["score"]), student
+    assert results["alice"]["score"] == results["alice"]["max_score"] == 20
+    assert 0 < results["bob"]["score"] < 20 and table["bob"]["mse"] < 4 and table["bob"]["train"] == 6
+
+
+def test_nbgrader_folders_hold_every_submission(course):
+    for student in results_of(course):
+        assert (course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file(), student
+        assert (course / "autograded" / student / ASSIGNMENT / "results.json").is_file(), student
+
+
+@pytest.mark.parametrize("student", [*BAD_INPUTS, "other_assignment"])
+def test_bad_input_is_a_zero_with_its_reason_everywhere(course, feedback, student):
+    expected = BAD_INPUTS[student][1] if student in BAD_INPUTS else "not from this assignment"
+    result = results_of(course)[student]
+    assert result["score"] == 0 and result["max_score"] == 20
+    assert expected in result["extra_data"]["load_error"] and expected in result["output"]
+    assert all(test["score"] == 0 and test["status"] == "failed" for test in result["tests"])
+    with gradebook.open_gradebook(course) as book:
+        submission = book.find_submission(ASSIGNMENT, student)
+        assert submission.score == 0
+        comments = [c.auto_comment or "" for nb in submission.notebooks for c in nb.comments]
+        assert comments and all(expected in comment for comment in comments)
+    assert expected in feedback[student] and "0 / 20" in feedback[student]
+
+
+def test_every_student_gets_a_feedback_page_with_the_score(course, feedback):
+    results = results_of(course)
+    assert set(feedback) == set(results)
+    assert "20 / 20" in feedback["alice"] and "data:image/png;base64," in feedback["alice"]
+    assert f"{results['bob']['score']:g} / 20" in feedback["bob"]
+
+
+def test_export_has_one_quoted_row_per_student(course):
+    out = course / "exports" / "grades.csv"
+    course_command("export", ASSIGNMENT, "--course-root", str(course), "--out", str(out), course_root=course)
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    results = results_of(course)
+    assert sorted(row["student"] for row in rows) == sorted(results)
+    for row in rows:
+        result = results[row["student"]]
+        assert float(row["score"]) == pytest.approx(result["score"]) and float(row["max_score"]) == 20
+        for function, points in gradebook.function_points(result).items():
+            assert float(row[function]) == pytest.approx(points)
+        for test in result["tests"]:
+            assert float(row[test["name"]]) == pytest.approx(test["score"])
+
+
+def test_a_manual_score_survives_a_regrade(course, tmp_path):
+    with gradebook.open_gradebook(course) as book:
+        grade = book.find_grade("test_train", ASSIGNMENT, ASSIGNMENT, "bob")
+        grade.manual_score = 2.5  # a TA in formgrader: bob's train gets 2.5 whatever the tests say
+        book.db.commit()
+    lms = tmp_path / "again"
+    lms.mkdir()
+    (lms / "bob.ipynb").write_bytes((course / "lms_download" / "bob.ipynb").read_bytes())
+    course_command("grade", ASSIGNMENT, str(lms), "--out", str(tmp_path / "graded"), "--course-root", str(course),
+                   "--force", course_root=course)  # fmt: skip
+    table = gradebook.scores(ASSIGNMENT, course)
+    assert table["bob"]["train"] == 2.5  # the manual score...
+    with gradebook.open_gradebook(course) as book:
+        assert book.find_grade("test_train", ASSIGNMENT, ASSIGNMENT, "bob").auto_score == 6  # ...over a fresh auto one
+    assert table["bob"]["mse"] == gradebook.function_points(results_of(course)["bob"])["mse"]
+
+
+def test_sigkill_mid_batch_then_rerun_grades_each_submission_once(tmp_path):
+    root = make_course(tmp_path / "course")
+    released = release(ASSIGNMENT, root)
+    notebook = samples.fill_stubs(samples.read(released / f"{ASSIGNMENT}.ipynb"), samples.reference_sources())
+    students = [f"s{i:02d}" for i in range(10)]
+    for student in students:
+        samples.write(notebook, root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    out = root / "graded"
+    argv = ("grade", ASSIGNMENT, str(root / "submitted"), "--out", str(out), "--course-root", str(root))
+    batch = course_command(*argv, course_root=root, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 300
+    while len(list(out.glob("*/results.json"))) < 3 and batch.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(batch.pid, signal.SIGKILL)  # the grader, its workers and their sandboxes, all at once
+    batch.wait()
+    finished = {path.parent.name: path.stat().st_mtime_ns for path in out.glob("*/results.json")}
+    assert 3 <= len(finished) < len(students), "the batch should have been killed midway"
+
+    course_command(*argv, course_root=root)
+    results = results_of(root)
+    assert sorted(results) == students and all(r["score"] == 20 for r in results.values())
+    for student, mtime in finished.items():  # graded before the kill: skipped, not graded again
+        assert (out / student / "results.json").stat().st_mtime_ns == mtime, student
+    with gradebook.open_gradebook(root) as book:
+        submissions = book.find_assignment(ASSIGNMENT).submissions
+        assert sorted(s.student.id for s in submissions) == students  # one submission per student
+        assert all(s.score == 20 for s in submissions)
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+    assert sorted(row["student"] for row in rows) == students
+    course_command("export", ASSIGNMENT, "--course-root", str(root), "--out", str(tmp_path / "export.csv"),
+                   course_root=root)  # fmt: skip
+    exported = list(csv.DictReader(io.StringIO((tmp_path / "export.csv").read_text())))
+    assert sorted(row["student"] for row in exported) == students
+    assert not list(out.rglob(".*.tmp")), "no half-written file is left behind"
