@@ -9,6 +9,7 @@ submission's wall-clock budget. Every failure is a failed call with a reason, ne
 from __future__ import annotations
 
 import dataclasses
+import re
 import socket
 import time
 
@@ -38,14 +39,26 @@ def clip(text, limit: int) -> str:
     return text[:limit] + f" [... {len(text) - limit} more characters dropped]"
 
 
-def call_error(error) -> CallError:
+def student_where(where: str, cells: list[str]) -> str:
+    """The sandbox's "cell 44, line 6" (code cells counted from 0) in words a student can find in the
+    notebook: "line 6 of the cell that defines gradients", else "line 3 of code cell 8" (from 1)."""
+    match = re.fullmatch(r"cell (\d+), line (\d+)", where)
+    if not match or not 0 <= int(match[1]) < len(cells):
+        return where
+    index, line = int(match[1]), match[2]
+    defined = re.search(r"^def (\w+)\(", cells[index], re.MULTILINE)
+    cell = f"the cell that defines {defined[1]}" if defined else f"code cell {index + 1}"
+    return f"line {line} of {cell}"
+
+
+def call_error(error, cells: list[str]) -> CallError:
     """A CallError from the sandbox's description of one, every field checked and clipped."""
     if not isinstance(error, dict):
         error = {}
     where = error.get("where")
     return CallError(
         clip(error.get("type", "Error"), 100), clip(error.get("message", ""), MESSAGE_CHARS),
-        None if where is None else clip(where, 100),
+        None if where is None else student_where(clip(where, 100), cells),
     )  # fmt: skip
 
 
@@ -53,7 +66,7 @@ def call_error(error) -> CallError:
 class CallError:
     type: str  # the exception's class name, or Timeout / Crashed / Missing / Unavailable
     message: str
-    where: str | None = None  # "cell 7, line 3" in the student's notebook
+    where: str | None = None  # "line 3 of the cell that defines mse", in the student's notebook
 
     def __str__(self) -> str:
         where = f" (at {self.where})" if self.where else ""
@@ -166,7 +179,7 @@ class Submission:
                         index += 1
                         continue
                     error = message.get("error")
-                    text = str(call_error(error)) if error else None
+                    text = str(call_error(error, self.cells)) if error else None
                     self.cell_reports[index] = CellReport(index, status, text)
                     index += 1
             except (OSError, protocol.ProtocolError, KeyError, TypeError, ValueError):
@@ -227,7 +240,7 @@ class Submission:
         if type(seconds) not in (int, float):
             raise protocol.ProtocolError("seconds is not a number")
         if reply.get("ok") is not True:
-            error = call_error(reply.get("error"))
+            error = call_error(reply.get("error"), self.cells)
             if error.type == "Timeout":
                 self.hit_limit = True
             return CallResult(ok=False, error=error, output=text, seconds=float(seconds))

@@ -5,7 +5,7 @@ import pytest
 
 from autograder.limits import Limits
 from autograder.sandbox.launcher import Sandbox
-from autograder.submission import Submission
+from autograder.submission import Submission, student_where
 from autograder.values import spec_generator, spec_line_model, spec_tensor
 
 MSE = "def mse(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).mean()\n"
@@ -96,7 +96,7 @@ def test_missing_and_not_implemented(sandbox):
     cells = ["def mse(a, b):\n    raise NotImplementedError()"]
     _, (missing, stub) = run(sandbox, cells, (("train",), {}), (("mse", 1, 2), {}))
     assert missing.error.type == "Missing"
-    assert stub.error.type == "NotImplementedError" and stub.error.where == "cell 0, line 2"
+    assert stub.error.type == "NotImplementedError" and stub.error.where == "line 2 of the cell that defines mse"
 
 
 def test_stand_ins_replace_helpers_only_during_the_call(sandbox):
@@ -133,3 +133,10 @@ def test_output_is_captured_and_capped(sandbox):
     cells = ["def mse(a, b):\n    print('x' * 1_000_000)\n    return 0.0"]
     _, (result,) = run(sandbox, cells, (("mse", 1, 2), {}))
     assert result.ok and len(result.output) < LIMITS.output_chars + 200 and "dropped" in result.output
+
+
+def test_where_is_said_in_the_students_words():
+    cells = ["import torch", "x = 1 / 0", "def mse(a, b):\n    return a"]
+    assert student_where("cell 1, line 1", cells) == "line 1 of code cell 2"
+    assert student_where("cell 2, line 2", cells) == "line 2 of the cell that defines mse"
+    assert student_where("cell 9, line 1", cells) == "cell 9, line 1"  # not a cell of this notebook
