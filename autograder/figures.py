@@ -45,6 +45,11 @@ def _finite(values: Sequence[float]) -> list[tuple[int, float]]:
     return [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
 
 
+def line_text(slope: float, intercept: float) -> str:
+    """y = 1.5 x - 2 as "1.500 x − 2.000", not "1.500 x + -2.000"."""
+    return f"{slope:.3f} x {'−' if intercept < 0 else '+'} {abs(intercept):.3f}"
+
+
 def fit_figure(
     x: Sequence[float],
     y: Sequence[float],
@@ -58,7 +63,7 @@ def fit_figure(
     low, high = min(x), max(x)
     a, b = target
     axes.plot(
-        [low, high], [a * low + b, a * high + b], color=REFERENCE_COLOUR, lw=2, label=f"target: {a:.3f} x + {b:.3f}"
+        [low, high], [a * low + b, a * high + b], color=REFERENCE_COLOUR, lw=2, label=f"target: {line_text(a, b)}"
     )
     if student_params is not None and all(math.isfinite(p) for p in student_params):
         w, c = student_params
@@ -68,7 +73,7 @@ def fit_figure(
             color=STUDENT_COLOUR,
             lw=2,
             ls="--",
-            label=f"yours: {w:.3f} x + {c:.3f}",
+            label=f"yours: {line_text(w, c)}",
         )
         y_low, y_high = min(y), max(y)
         margin = 0.5 * (y_high - y_low) + 1.0
