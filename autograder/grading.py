@@ -78,7 +78,7 @@ def _summary(submission: Submission, load_error: str | None, mode: str | None) -
         lines.append(f"This notebook could not be graded: {load_error}.")
     for report in sorted(submission.cell_reports.values(), key=lambda r: r.index):
         if report.status in ("error", "timeout", "killed"):
-            lines.append(f"Code cell {report.index} did not run cleanly: {report.error}")
+            lines.append(f"Code cell {report.index + 1} did not run cleanly: {report.error}")
     lines += [f"Note: {event}." for event in submission.events]
     if mode == "plain":
         lines.append("Warning: this submission was graded without isolation (bubblewrap unavailable).")

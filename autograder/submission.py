@@ -183,7 +183,7 @@ class Submission:
                     self.cell_reports[index] = CellReport(index, status, text)
                     index += 1
             except (OSError, protocol.ProtocolError, KeyError, TypeError, ValueError):
-                event = self._process_ended(f"cell {index}")
+                event = self._process_ended(f"code cell {index + 1}")
                 self.cell_reports[index] = CellReport(index, "killed", event)
                 self._fatal_cells.add(index)
         return None
