@@ -19,6 +19,7 @@ import numpy as np
 from autograder.sandbox.protocol import NUMERIC_DTYPES, VALUE_KINDS, ProtocolError
 
 MAX_DIMS = 8
+MAX_STR_CHARS = 1_000
 
 
 # -- argument specs (grader -> sandbox) ------------------------------------------------------------------
@@ -148,7 +149,8 @@ def decode(obj, depth: int = 0) -> Value:
     if kind in ("bool", "int", "str"):
         python_type = {"bool": bool, "int": int, "str": str}[kind]
         _expect(type(obj.get("value")) is python_type, f"{kind} value has the wrong type")
-        return Value(kind, value=obj["value"])
+        value = obj["value"][:MAX_STR_CHARS] if kind == "str" else obj["value"]  # it may end up in a message
+        return Value(kind, value=value)
     if kind == "float":
         value = obj.get("value")
         _expect(type(value) in (float, int), "float value has the wrong type")

@@ -51,3 +51,8 @@ def test_opaque_values_are_described_not_trusted():
 def test_spec_tensor_refuses_non_numeric():
     with pytest.raises(ValueError):
         spec_tensor(np.array(["a"]), dtype="str")
+
+
+def test_strings_from_the_sandbox_are_cut_short():
+    value = decode({"kind": "str", "value": "m" * 10_000_000})
+    assert len(value.value) == 1_000 and len(value.describe()) < 1_100
