@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import importlib
 import io
 import json
 import multiprocessing
@@ -77,20 +78,19 @@ def already_graded(out: Path, job: Job) -> bool:
 _sandbox: Sandbox | None = None
 
 
-def _import_torch() -> None:
-    import torch  # the hidden tests' reference solutions need it
-
-    torch.set_num_threads(1)
-
-
 def _init_worker(require_isolation: bool) -> None:
     global _sandbox
-    importer = threading.Thread(target=_import_torch)  # while the sandbox starts, mostly waiting
+    # The hidden tests' reference solutions need torch: import it while the sandbox starts (mostly waiting).
+    importer = threading.Thread(target=importlib.import_module, args=("torch",))
     importer.start()
     try:
         _sandbox = Sandbox(require_isolation=require_isolation)
     finally:
         importer.join()
+    import torch
+
+    # In this thread: OpenMP's thread count is per thread, and a parent's OpenMP pool deadlocks when forked.
+    torch.set_num_threads(1)
     multiprocessing.util.Finalize(_sandbox, _sandbox.cleanup, exitpriority=10)
 
 
