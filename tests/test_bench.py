@@ -1,0 +1,25 @@
+"""`course bench` (make bench) keeps working: a small run prints both sides, the ratio and the peak memory."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_small_bench_prints_both_sides_and_the_ratio():
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "bench", "--n", "2", "--large-n", "4"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    ours = float(re.search(r"^course grade +([\d.]+) s/submission", done.stdout, re.MULTILINE)[1])
+    theirs = float(re.search(r"^nbgrader autograde +([\d.]+) s/submission", done.stdout, re.MULTILINE)[1])
+    ratio = float(re.search(r"^ratio +([\d.]+)x faster", done.stdout, re.MULTILINE)[1])
+    assert ratio == pytest.approx(theirs / ours, rel=0.05)
+    assert re.search(r"^peak memory +course grade \d+ MB, nbgrader \d+ MB", done.stdout, re.MULTILINE)
+    assert re.search(r"^N = 4: course grade [\d.]+ s/submission", done.stdout, re.MULTILINE)
