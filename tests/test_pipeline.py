@@ -24,6 +24,7 @@ from autograder.release import release
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "line_fit"
+QUOTED = 'o"brien, jr'  # an LMS file name that CSV must quote
 
 # Bad inputs: the file's bytes, and words the reason given for it must contain.
 BAD_INPUTS = {
@@ -61,6 +62,7 @@ def course(tmp_path_factory) -> Path:
     full = samples.reference_sources()
     lms = root / "lms_download"
     samples.write(samples.fill_stubs(notebook, full), lms / "alice.ipynb")
+    samples.write(samples.fill_stubs(notebook, full), lms / f"{QUOTED}.ipynb")
     samples.write(samples.fill_stubs(notebook, {**full, **MISTAKES["mse_sums"]}), lms / "bob.ipynb")
     samples.write(other_assignment(notebook), lms / "other_assignment.ipynb")
     for student, (data, _) in BAD_INPUTS.items():
@@ -86,7 +88,7 @@ def results_of(course: Path) -> dict[str, dict]:
 def test_the_gradebook_agrees_with_results_json(course):
     results = results_of(course)
     table = gradebook.scores(ASSIGNMENT, course)
-    assert set(table) == set(results) == {"alice", "bob", "other_assignment", *BAD_INPUTS}
+    assert set(table) == set(results) == {"alice", "bob", QUOTED, "other_assignment", *BAD_INPUTS}
     for student, result in results.items():
         assert table[student] == pytest.approx(gradebook.function_points(result)), student
         assert sum(table[student].values()) == pytest.approx(result["score"]), student
@@ -125,7 +127,9 @@ def test_every_student_gets_a_feedback_page_with_the_score(course, feedback):
 def test_export_has_one_quoted_row_per_student(course):
     out = course / "exports" / "grades.csv"
     course_command("export", ASSIGNMENT, "--course-root", str(course), "--out", str(out), course_root=course)
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    text = out.read_text(encoding="utf-8")
+    assert '\n"o""brien, jr",20' in text
+    rows = list(csv.DictReader(io.StringIO(text)))
     results = results_of(course)
     assert sorted(row["student"] for row in rows) == sorted(results)
     for row in rows:
