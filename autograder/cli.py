@@ -43,27 +43,30 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _feedback(args: argparse.Namespace) -> int:
+def _graded(args: argparse.Namespace) -> tuple[Path, dict[str, dict]]:
+    """The course root and every student's results for the assignment; an error if nothing is graded."""
     from autograder import gradebook
-    from autograder.feedback import write_feedback
 
     course_root = Path(args.course_root)
     results = gradebook.graded_results(args.assignment, course_root)
     if not results:
         raise ValueError(f"nothing graded yet for {args.assignment} in {course_root}: run course grade first")
+    return course_root, results
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from autograder.feedback import write_feedback
+
+    course_root, results = _graded(args)
     pages = write_feedback(args.assignment, course_root, results)
     print(f"{len(pages)} feedback pages in {course_root / 'feedback'}/<student>/{args.assignment}/")
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
-    from autograder import gradebook
     from autograder.report import write_report
 
-    course_root = Path(args.course_root)
-    results = gradebook.graded_results(args.assignment, course_root)
-    if not results:
-        raise ValueError(f"nothing graded yet for {args.assignment} in {course_root}: run course grade first")
+    course_root, results = _graded(args)
     out = Path(args.out) if args.out else course_root / "reports" / f"{args.assignment}.html"
     print(f"class report: {write_report(args.assignment, results, out)}")
     return 0

@@ -37,7 +37,6 @@ loss curve against the reference's (embedded base64 PNGs); without it, a one-lin
 from __future__ import annotations
 
 import dataclasses
-import html
 import logging
 import math
 import re
@@ -47,6 +46,8 @@ from typing import Any
 
 from autograder import figures
 from autograder.gradebook import GRADE_CELL_PREFIX, db_url
+from autograder.page_text import esc as _esc
+from autograder.page_text import finite as _num
 
 TEMPLATE_NAME = "course_feedback_page.html.j2"  # lives in memory: a DictLoader, never a file
 MAX_DATA_POINTS = 300  # points of the data drawn in the fit picture
@@ -159,18 +160,6 @@ def train_evidence(evidence: Any) -> TrainEvidence | None:
 
 
 # -- HTML fragments, everything from results escaped -------------------------------------------------------
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _num(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return number if math.isfinite(number) else 0.0
 
 
 def _points(score: float, max_score: float) -> str:

@@ -9,14 +9,13 @@ read, with why. Everything that came from results is HTML-escaped; the page need
 from __future__ import annotations
 
 import dataclasses
-import html
-import math
 import statistics
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from autograder import figures
+from autograder.page_text import esc as _esc
+from autograder.page_text import finite as _num
 
 TOP_FAILURES = 20  # failure messages listed
 SLOWEST = 10  # submissions listed by grading time
@@ -34,18 +33,6 @@ pre { white-space: pre-wrap; word-break: break-word; margin: 0; font-size: 12px;
 .bar.low { background: #a94442; } .bar.mid { background: #e0a526; }
 .note { color: #555; } .warn { color: #a94442; font-weight: bold; }
 </style>"""
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _num(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return number if math.isfinite(number) else 0.0
 
 
 def _extra(results: dict) -> dict:
