@@ -24,7 +24,9 @@ sandbox:
 	      || echo "warning: could not install bubblewrap; grading will not be isolated"; \
 	  else echo "warning: bubblewrap (bwrap) not found; install it to isolate student code"; fi; }
 
+# The student release at release/line_fit/, then the whole pipeline on a throwaway course in demo_course/.
 demo: setup
+	$(BIN)/course release line_fit
 	$(BIN)/course demo
 
 test: setup
