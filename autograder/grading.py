@@ -76,10 +76,14 @@ def _summary(submission: Submission, load_error: str | None, mode: str | None) -
     lines = []
     if load_error:
         lines.append(f"This notebook could not be graded: {load_error}.")
-    for report in sorted(submission.cell_reports.values(), key=lambda r: r.index):
-        if report.status in ("error", "timeout", "killed"):
+    reports = sorted(submission.cell_reports.values(), key=lambda r: r.index)
+    for report in reports:
+        if report.status in ("error", "timeout"):
             lines.append(f"Code cell {report.index + 1} did not run cleanly: {report.error}")
-    lines += [f"Note: {event}." for event in submission.events]
+        elif report.status == "killed":  # its error is the event that says so
+            lines.append(f"{report.error[:1].upper()}{report.error[1:]}; that cell was skipped when it ran again.")
+    shown = {report.error for report in reports}
+    lines += [f"Note: {event}." for event in submission.events if event not in shown]
     if mode == "plain":
         lines.append("Warning: this submission was graded without isolation (bubblewrap unavailable).")
     return "\n".join(lines)
