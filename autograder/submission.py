@@ -18,7 +18,7 @@ from autograder.sandbox import protocol
 from autograder.sandbox.launcher import Sandbox, SandboxError
 from autograder.values import Value, decode, to_spec
 
-TIMEOUTS_BEFORE_GIVING_UP = 2  # a function that ran past the call limit this often is not called again
+TIMEOUTS_BEFORE_GIVING_UP = 2  # a function that never returned but ran past the call limit this often
 GRACE_SECONDS = 3.0  # beyond the in-sandbox alarm, before the grader kills a process that ignores it
 MESSAGE_CHARS = 2_000  # of an error message from the sandbox; the student's code can forge these
 CELL_STATUSES = frozenset({"ok", "error", "timeout", "skipped"})
@@ -104,6 +104,7 @@ class Submission:
         self._fatal_cells: set[int] = set()
         self._given_up: dict[str, str] = {}  # function -> why it is not called again
         self._timeouts: dict[str, int] = {}
+        self._returned: set[str] = set()  # functions that returned at least once
         self._sock: socket.socket | None = None
         self._starts = 0
         self._deadline = time.monotonic() + limits.submission_seconds
@@ -224,10 +225,12 @@ class Submission:
             if isinstance(exc, protocol.ProtocolError) and not isinstance(exc, protocol.PeerGone):
                 return CallResult(ok=False, error=CallError("Malformed", clip(exc, MESSAGE_CHARS)))
             return CallResult(ok=False, error=CallError("Crashed", event))
-        if result.error is not None and result.error.type == "Timeout":
-            self._timeouts[fn] = self._timeouts.get(fn, 0) + 1
-            if self._timeouts[fn] >= TIMEOUTS_BEFORE_GIVING_UP:
-                times = self._timeouts[fn]
+        if result.ok:
+            self._returned.add(fn)
+        elif result.error is not None and result.error.type == "Timeout":
+            # Slow but finishing on smaller inputs is still graded on every call; never finishing is not.
+            self._timeouts[fn] = times = self._timeouts.get(fn, 0) + 1
+            if times >= TIMEOUTS_BEFORE_GIVING_UP and fn not in self._returned:
                 self._given_up[fn] = f"{fn} ran past the time limit {times} times, so it is not called again"
         return result
 

@@ -66,6 +66,12 @@ def test_a_function_that_times_out_twice_is_not_called_again(sandbox):
     assert "time limit 2 times" in results[2].error.message and results[4].ok
 
 
+def test_a_slow_function_that_returns_on_small_inputs_keeps_being_called(sandbox):
+    cells = ["import time\ndef train(seconds):\n    time.sleep(seconds)\n    return seconds"]
+    _, results = run(sandbox, cells, (("train", 0.0), {}), *[(("train", 5.0), {})] * 3, (("train", 0.0), {}))
+    assert [r.error.type if r.error else "ok" for r in results] == ["ok", "Timeout", "Timeout", "Timeout", "ok"]
+
+
 def test_forged_cell_reports_cost_the_forger_that_cell(sandbox):
     forge = (
         "import json, socket, struct\n_s = socket.socket(fileno=3)\n"
