@@ -194,6 +194,11 @@ def grade_folder(
     """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student."""
     tests_dir(assignment)  # an unknown assignment stops here, before any work
     jobs = discover(assignment, submissions)
+    if not jobs:
+        raise ValueError(
+            f"no submissions of {assignment} in {submissions}: expected <student>/{assignment}/*.ipynb folders "
+            "(nbgrader's submitted/) or <student>.ipynb files (an LMS download)"
+        )
     todo = [job for job in jobs if force or not already_graded(out, job)]
     progress = Progress(len(todo), f"grading {assignment}")
 

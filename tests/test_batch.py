@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from autograder.batch import already_graded, discover, grades_csv, results_path
+from autograder.batch import already_graded, discover, grade_folder, grades_csv, results_path
 
 
 def test_nbgrader_layout_and_flat_folder(tmp_path):
@@ -65,3 +65,10 @@ def test_rerun_skips_only_unchanged_notebooks(tmp_path):
     assert already_graded(out, job)
     notebook.write_text('{"cells": [], "changed": true}')
     assert not already_graded(out, job)
+
+
+def test_a_folder_without_submissions_is_an_error_not_an_empty_grade_sheet(tmp_path):
+    (tmp_path / "alice").mkdir()  # e.g. a student folder without the assignment's subfolder
+    with pytest.raises(ValueError, match="no submissions of line_fit"):
+        grade_folder("line_fit", tmp_path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
