@@ -96,6 +96,19 @@ def test_the_gradebook_agrees_with_results_json(course):
     assert 0 < results["bob"]["score"] < 20 and table["bob"]["mse"] < 4 and table["bob"]["train"] == 6
 
 
+def test_nbgrader_export_sees_the_same_scores(course, tmp_path):
+    """nbgrader's own export (totals only) reads our grades from the gradebook. It does not quote fields, so
+    the row of a student id with a comma comes out broken: that student is what `course export` is for."""
+    out = tmp_path / "nbgrader.csv"
+    nbgrader = Path(sys.executable).parent / "nbgrader"
+    done = subprocess.run([str(nbgrader), "export", "--to", str(out)], cwd=course, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(io.StringIO(out.read_text()))}
+    table = gradebook.scores(ASSIGNMENT, course)
+    expected = {student: sum(row.values()) for student, row in table.items() if "," not in student}
+    assert {student: exported[student] for student in expected} == pytest.approx(expected)
+
+
 def test_nbgrader_folders_hold_every_submission(course):
     for student in results_of(course):
         assert (course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file(), student
