@@ -140,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # nbformat and nbgrader import jsonschema, which imports rfc3987_syntax (if installed, as Jupyter's
+    # dependencies make it) to check "iri" strings; building its grammar costs about 1.3 s in every course
+    # command. No notebook or gradebook schema uses that format, so jsonschema is told it is absent.
+    sys.modules.setdefault("rfc3987_syntax", None)
     try:
         return args.run(args)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
