@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from autograder.grading import assignment_limits, grade_notebook, tests_dir
+from autograder.grading import assignment_limits, grade_notebook, recorded_seeds, tests_dir
 from autograder.notebooks import fingerprint
 from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
 
@@ -73,6 +73,13 @@ def already_graded(out: Path, job: Job) -> bool:
         return False
 
 
+def previous_seeds(out: Path, student: str) -> dict[str, int]:
+    try:
+        return recorded_seeds(json.loads(results_path(out, student).read_text()))
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
 # -- worker processes ------------------------------------------------------------------------------------
 
 _sandbox: Sandbox | None = None
@@ -94,9 +101,9 @@ def _init_worker(require_isolation: bool) -> None:
     multiprocessing.util.Finalize(_sandbox, _sandbox.cleanup, exitpriority=10)
 
 
-def _grade(args: tuple[str, Job]) -> tuple[Job, dict]:
-    assignment, job = args
-    return job, grade_notebook(assignment, job.notebook, _sandbox, assignment_limits(assignment))
+def _grade(args: tuple[str, Job, dict | None]) -> tuple[Job, dict]:
+    assignment, job, seeds = args
+    return job, grade_notebook(assignment, job.notebook, _sandbox, assignment_limits(assignment), seeds)
 
 
 # -- the batch -------------------------------------------------------------------------------------------
@@ -125,15 +132,17 @@ def grade_all(
     workers: int,
     require_isolation: bool,
     on_result: Callable[[Job, dict], None],
+    seeds: dict[str, dict] | None = None,
 ) -> None:
-    """Grade every job, calling on_result(job, results) in this process as each one finishes."""
+    """Grade every job, calling on_result(job, results) in this process as each one finishes. `seeds`: per
+    student, the rng seeds of an earlier grading to replay."""
     if not jobs:
         return
     mode, reason = isolation()
     if mode == "plain" and require_isolation:
         raise SandboxError(f"--require-sandbox: {reason}")
     workers = max(1, min(workers, len(jobs)))
-    tasks = [(assignment, job) for job in jobs]
+    tasks = [(assignment, job, (seeds or {}).get(job.student)) for job in jobs]
     if workers == 1:
         _init_worker(require_isolation)
         try:
@@ -190,8 +199,11 @@ def grade_folder(
     force: bool = False,
     require_isolation: bool = False,
     on_result: Callable[[Job, dict], None] | None = None,
+    replay: bool = False,
 ) -> dict[str, dict]:
-    """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student."""
+    """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student.
+    `replay` regrades everyone with the inputs of their previous grading (the seeds in their results.json),
+    to reproduce a disputed result."""
     tests_dir(assignment)  # an unknown assignment stops here, before any work
     jobs = discover(assignment, submissions)
     if not jobs:
@@ -199,7 +211,8 @@ def grade_folder(
             f"no submissions of {assignment} in {submissions}: expected <student>/{assignment}/*.ipynb folders "
             "(nbgrader's submitted/) or <student>.ipynb files (an LMS download)"
         )
-    todo = [job for job in jobs if force or not already_graded(out, job)]
+    todo = [job for job in jobs if force or replay or not already_graded(out, job)]
+    seeds = {job.student: previous_seeds(out, job.student) for job in todo} if replay else None
     progress = Progress(len(todo), f"grading {assignment}")
 
     def record(job: Job, results: dict) -> None:
@@ -210,7 +223,7 @@ def grade_folder(
         write_atomically(results_path(out, job.student), json.dumps(results, indent=1))
         progress.step()
 
-    grade_all(assignment, todo, workers or os.cpu_count() or 1, require_isolation, record)
+    grade_all(assignment, todo, workers or os.cpu_count() or 1, require_isolation, record, seeds)
     everything = {job.student: json.loads(results_path(out, job.student).read_text()) for job in jobs}
     rows = sorted(everything.items())
     write_atomically(out / "grades.csv", grades_csv(functions_of(list(everything.values())), rows))

@@ -26,6 +26,7 @@ def _grade(args: argparse.Namespace) -> int:
     results = grade_folder(
         args.assignment, Path(args.submissions), out, workers=args.workers, force=args.force,
         require_isolation=args.require_sandbox, on_result=gradebook.Recorder(args.assignment, course_root),
+        replay=args.replay,
     )  # fmt: skip
     print(format_table(results))
     print(f"results: {out}/<student>/results.json, {out / 'grades.csv'}, gradebook {gradebook.db_url(course_root)}")
@@ -110,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", required=True, help="where results.json files and grades.csv go")
     grade.add_argument("--workers", type=int, default=None, help="parallel sandboxes (default: one per core)")
     grade.add_argument("--force", action="store_true", help="regrade notebooks that have not changed")
+    grade.add_argument(
+        "--replay", action="store_true",
+        help="regrade everyone with the inputs of their last grading (seeds in OUT/<student>/results.json)",
+    )  # fmt: skip
     grade.add_argument("--require-sandbox", action="store_true", help="fail instead of grading unisolated")
     grade.add_argument("--course-root", default=str(KIT_ROOT), help="course with the gradebook (nbgrader_config.py)")
     grade.set_defaults(run=_grade)

@@ -51,8 +51,8 @@ def expected_grade_ids(assignment: str) -> frozenset[str]:
     return frozenset(grade_ids(load_notebook(source))) if source.exists() else frozenset()
 
 
-def run_hidden_tests(assignment: str, submission: Submission) -> GradingPlugin:
-    plugin = GradingPlugin(submission)
+def run_hidden_tests(assignment: str, submission: Submission, seeds: dict[str, int] | None = None) -> GradingPlugin:
+    plugin = GradingPlugin(submission, seeds)
     args = [
         str(tests_dir(assignment)), "-c", str(HIDDEN_TESTS / "pytest.ini"), "--rootdir", str(HIDDEN_TESTS),
         "-p", "no:cacheprovider", "-p", "no:stepwise", "--import-mode=importlib", "-q", "--no-header",
@@ -89,8 +89,11 @@ def _summary(submission: Submission, load_error: str | None, mode: str | None) -
     return "\n".join(lines)
 
 
-def grade_notebook(assignment: str, notebook: Path, sandbox: Sandbox | None, limits: Limits | None = None) -> dict:
-    """Results for one notebook, in Gradescope's schema. Never raises for anything the student did."""
+def grade_notebook(
+    assignment: str, notebook: Path, sandbox: Sandbox | None, limits: Limits | None = None, seeds: dict | None = None
+) -> dict:
+    """Results for one notebook, in Gradescope's schema. Never raises for anything the student did.
+    `seeds`: the tests' rng seeds from an earlier grading (see recorded_seeds), to replay its inputs."""
     started = time.perf_counter()
     limits = limits or assignment_limits(assignment)
     load_error = None
@@ -100,7 +103,7 @@ def grade_notebook(assignment: str, notebook: Path, sandbox: Sandbox | None, lim
         cells, load_error = [], str(exc)
     submission = Submission(cells, sandbox, limits, load_error=load_error)
     try:
-        plugin = run_hidden_tests(assignment, submission)
+        plugin = run_hidden_tests(assignment, submission, seeds)
     finally:
         submission.close()
     for error in plugin.internal_errors:
@@ -133,5 +136,15 @@ def grade_notebook(assignment: str, notebook: Path, sandbox: Sandbox | None, lim
             "events": submission.events,
             "isolation": mode,
             "evidence": plugin.evidence,
+            "seeds": {name: str(seed) for name, seed in plugin.seeds.items()},  # for the TA; not on feedback
         },
     }
+
+
+def recorded_seeds(results: dict) -> dict[str, int]:
+    """The rng seed of each test in an earlier results.json (malformed entries are left out)."""
+    seeds = (results.get("extra_data") or {}).get("seeds")
+    if not isinstance(seeds, dict):
+        return {}
+    readable = {name: seed for name, seed in seeds.items() if isinstance(seed, str) and seed.isdigit()}
+    return {name: int(seed) for name, seed in readable.items() if len(seed) < 50}

@@ -1,9 +1,9 @@
 """The pytest plugin that turns a run of the hidden tests into scored, student-readable results.
 
-It hands the tests their fixtures (`submission`, `rng`, `evidence`), insists that every test declares its
-points and the graded function it checks, and records each test's outcome. A failing test's message is
-the text of the Mistake it raised and nothing else: pytest's tracebacks and assertion rewriting would
-show hidden test code, so they are never used.
+It hands the tests their fixtures (`submission`, `rng` with a recorded seed, `evidence`), insists that every
+test declares its points and the graded function it checks, and records each test's outcome. A failing
+test's message is the text of the Mistake it raised and nothing else: pytest's tracebacks and assertion
+rewriting would show hidden test code, so they are never used.
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ def _marker_arg(item: pytest.Item, name: str):
 
 
 class GradingPlugin:
-    def __init__(self, submission: Submission):
+    def __init__(self, submission: Submission, seeds: dict[str, int] | None = None):
         self._submission = submission
+        self._replayed_seeds = seeds or {}
+        self.seeds: dict[str, int] = {}  # each test's rng seed, kept in results.json to replay a grading
         self.outcomes: list[TestOutcome] = []
         self.internal_errors: list[str] = []  # for the TA's log, never for the student
         self.evidence: dict = {}  # what tests keep for feedback pictures (plain data only)
@@ -47,9 +49,12 @@ class GradingPlugin:
         return self._submission
 
     @pytest.fixture
-    def rng(self) -> np.random.Generator:
-        """Fresh inputs at grading time: nothing can be precomputed."""
-        return np.random.default_rng(secrets.randbits(128))
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        """Fresh inputs at grading time, so nothing can be precomputed; a replay reuses the recorded seed."""
+        name = request.node.nodeid
+        seed = self._replayed_seeds.get(name)
+        self.seeds[name] = seed if seed is not None else secrets.randbits(128)
+        return np.random.default_rng(self.seeds[name])
 
     @pytest.fixture(name="evidence")
     def evidence_fixture(self) -> dict:

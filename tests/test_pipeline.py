@@ -206,3 +206,25 @@ def test_sigkill_mid_batch_then_rerun_grades_each_submission_once(tmp_path):
     exported = list(csv.DictReader(io.StringIO((tmp_path / "export.csv").read_text())))
     assert sorted(row["student"] for row in exported) == students
     assert not list(out.rglob(".*.tmp")), "no half-written file is left behind"
+
+
+def test_replay_reuses_the_inputs_of_the_last_grading(course, tmp_path):
+    """--replay regrades with the seeds kept in results.json: the same failing examples, word for word."""
+    lms = tmp_path / "bob_only"
+    lms.mkdir()
+    (lms / "bob.ipynb").write_bytes((course / "lms_download" / "bob.ipynb").read_bytes())
+    out = tmp_path / "graded"
+    argv = ("grade", ASSIGNMENT, str(lms), "--out", str(out), "--course-root", str(course))
+
+    def messages() -> list[str]:
+        results = json.loads((out / "bob" / "results.json").read_text())
+        return [test["output"] for test in results["tests"] if test["status"] == "failed"]
+
+    course_command(*argv, course_root=course)
+    first = messages()
+    seeds = json.loads((out / "bob" / "results.json").read_text())["extra_data"]["seeds"]
+    assert first and len(seeds) >= 20 and all(seed.isdigit() for seed in seeds.values())
+    course_command(*argv, "--replay", course_root=course)
+    assert messages() == first
+    course_command(*argv, "--force", course_root=course)
+    assert messages() != first  # fresh inputs: the failing examples differ
