@@ -73,9 +73,13 @@ def already_graded(out: Path, job: Job) -> bool:
         return False
 
 
-def previous_seeds(out: Path, student: str) -> dict[str, int]:
+def previous_seeds(out: Path, job: Job) -> dict[str, int]:
+    """The seeds of the student's last grading, if it graded this very notebook: a resubmission is never
+    graded on inputs its author may have seen in feedback."""
+    if not already_graded(out, job):
+        return {}
     try:
-        return recorded_seeds(json.loads(results_path(out, student).read_text()))
+        return recorded_seeds(json.loads(results_path(out, job.student).read_text()))
     except (OSError, ValueError, AttributeError):
         return {}
 
@@ -202,8 +206,8 @@ def grade_folder(
     replay: bool = False,
 ) -> dict[str, dict]:
     """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student.
-    `replay` regrades everyone with the inputs of their previous grading (the seeds in their results.json),
-    to reproduce a disputed result."""
+    `replay` regrades everyone with the inputs of their previous grading of the same notebook (the seeds in
+    their results.json), to reproduce a disputed result."""
     tests_dir(assignment)  # an unknown assignment stops here, before any work
     jobs = discover(assignment, submissions)
     if not jobs:
@@ -212,7 +216,7 @@ def grade_folder(
             "(nbgrader's submitted/) or <student>.ipynb files (an LMS download)"
         )
     todo = [job for job in jobs if force or replay or not already_graded(out, job)]
-    seeds = {job.student: previous_seeds(out, job.student) for job in todo} if replay else None
+    seeds = {job.student: previous_seeds(out, job) for job in todo} if replay else None
     progress = Progress(len(todo), f"grading {assignment}")
 
     def record(job: Job, results: dict) -> None:

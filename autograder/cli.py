@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="regrade notebooks that have not changed")
     grade.add_argument(
         "--replay", action="store_true",
-        help="regrade everyone with the inputs of their last grading (seeds in OUT/<student>/results.json)",
+        help="regrade with the inputs of the last grading of the same notebook (seeds in OUT/<student>/results.json)",
     )  # fmt: skip
     grade.add_argument("--require-sandbox", action="store_true", help="fail instead of grading unisolated")
     grade.add_argument("--course-root", default=str(KIT_ROOT), help="course with the gradebook (nbgrader_config.py)")

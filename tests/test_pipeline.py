@@ -228,3 +228,8 @@ def test_replay_reuses_the_inputs_of_the_last_grading(course, tmp_path):
     assert messages() == first
     course_command(*argv, "--force", course_root=course)
     assert messages() != first  # fresh inputs: the failing examples differ
+    fresh = messages()
+    notebook = lms / "bob.ipynb"
+    notebook.write_text(notebook.read_text() + "\n")  # a resubmission, after seeing those examples
+    course_command(*argv, "--replay", course_root=course)
+    assert messages() != fresh  # is graded on new inputs
