@@ -64,24 +64,24 @@ def results_path(out: Path, student: str) -> Path:
     return out / student / "results.json"
 
 
-def already_graded(out: Path, job: Job) -> bool:
-    path = results_path(out, job.student)
+def previous_results(out: Path, job: Job) -> dict | None:
+    """The student's last results.json, if it graded this very notebook (same bytes); else None."""
     try:
-        previous = json.loads(path.read_text())
-        return previous["extra_data"]["notebook_sha256"] == fingerprint(job.notebook) != ""
+        previous = json.loads(results_path(out, job.student).read_text())
+        same = previous["extra_data"]["notebook_sha256"] == fingerprint(job.notebook) != ""
     except (OSError, ValueError, KeyError, TypeError):
-        return False
+        return None
+    return previous if same else None
+
+
+def already_graded(out: Path, job: Job) -> bool:
+    return previous_results(out, job) is not None
 
 
 def previous_seeds(out: Path, job: Job) -> dict[str, int]:
     """The seeds of the student's last grading, if it graded this very notebook: a resubmission is never
     graded on inputs its author may have seen in feedback."""
-    if not already_graded(out, job):
-        return {}
-    try:
-        return recorded_seeds(json.loads(results_path(out, job.student).read_text()))
-    except (OSError, ValueError, AttributeError):
-        return {}
+    return recorded_seeds(previous_results(out, job) or {})
 
 
 # -- worker processes ------------------------------------------------------------------------------------

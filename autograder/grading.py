@@ -143,7 +143,8 @@ def grade_notebook(
 
 def recorded_seeds(results: dict) -> dict[str, int]:
     """The rng seed of each test in an earlier results.json (malformed entries are left out)."""
-    seeds = (results.get("extra_data") or {}).get("seeds")
+    extra = results.get("extra_data")
+    seeds = extra.get("seeds") if isinstance(extra, dict) else None
     if not isinstance(seeds, dict):
         return {}
     readable = {name: seed for name, seed in seeds.items() if isinstance(seed, str) and seed.isdigit()}
