@@ -10,7 +10,7 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _release(args: argparse.Namespace) -> int:
-    from autograder.release import release
+    from autograder.authoring.release import release
 
     folder = release(args.assignment, Path(args.course_root))
     print(f"released {args.assignment} to {folder}")
@@ -18,8 +18,8 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder import gradebook
-    from autograder.batch import grade_folder
+    from autograder.gradebook import records as gradebook
+    from autograder.grading.batch import grade_folder
 
     course_root = Path(args.course_root)
     out = Path(args.out)
@@ -34,7 +34,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from autograder import gradebook
+    from autograder.gradebook import records as gradebook
 
     course_root = Path(args.course_root)
     out = Path(args.out) if args.out else course_root / "exports" / f"{args.assignment}.csv"
@@ -46,7 +46,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _graded(args: argparse.Namespace) -> tuple[Path, dict[str, dict]]:
     """The course root and every student's results for the assignment; an error if nothing is graded."""
-    from autograder import gradebook
+    from autograder.gradebook import records as gradebook
 
     course_root = Path(args.course_root)
     results = gradebook.graded_results(args.assignment, course_root)
@@ -56,7 +56,7 @@ def _graded(args: argparse.Namespace) -> tuple[Path, dict[str, dict]]:
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from autograder.feedback import write_feedback
+    from autograder.pages.feedback import write_feedback
 
     course_root, results = _graded(args)
     pages = write_feedback(args.assignment, course_root, results)
@@ -65,7 +65,7 @@ def _feedback(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from autograder.report import write_report
+    from autograder.pages.report import write_report
 
     course_root, results = _graded(args)
     out = Path(args.out) if args.out else course_root / "reports" / f"{args.assignment}.html"
@@ -74,14 +74,14 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from autograder.demo import run_demo
+    from autograder.devtools.demo import run_demo
 
     run_demo(Path(args.course_root), workers=args.workers)
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from autograder.bench import run_bench
+    from autograder.devtools.bench import run_bench
 
     run_bench(n=args.n, large_n=args.large_n)
     return 0

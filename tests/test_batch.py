@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from autograder.batch import already_graded, discover, grade_folder, grades_csv, results_path
+from autograder.grading.batch import already_graded, discover, grade_folder, grades_csv, results_path
 
 
 def test_nbgrader_layout_and_flat_folder(tmp_path):
@@ -58,7 +58,7 @@ def test_rerun_skips_only_unchanged_notebooks(tmp_path):
     (job,) = discover("line_fit", tmp_path)
     out = tmp_path / "out"
     assert not already_graded(out, job)
-    from autograder.notebooks import fingerprint
+    from autograder.grading.notebook import fingerprint
 
     results_path(out, "alice").parent.mkdir(parents=True)
     results_path(out, "alice").write_text(json.dumps({"extra_data": {"notebook_sha256": fingerprint(notebook)}}))

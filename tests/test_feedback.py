@@ -20,15 +20,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import feedback
-from autograder.feedback import (
+from autograder.authoring.release import release
+from autograder.pages import feedback
+from autograder.pages.feedback import (
     EvidenceError,
     cap_outputs,
     strip_hidden_tests,
     train_evidence,
     write_feedback,
 )
-from autograder.release import release
 
 pytestmark = pytest.mark.slow
 
@@ -186,7 +186,7 @@ def course(tmp_path_factory) -> Path:
 
 def _set_comments(course_root: Path) -> None:
     """A TA's own comment on mse, and an automatic one (with markup) on train."""
-    from autograder.gradebook import open_gradebook
+    from autograder.gradebook.records import open_gradebook
 
     with open_gradebook(course_root) as gradebook:
         comment = gradebook.find_comment("mse_solution", ASSIGNMENT, ASSIGNMENT, "alice")
@@ -384,7 +384,7 @@ def test_a_notebook_nbgrader_cannot_render_gets_a_page_of_ours(course):
 
 def test_after_course_grade_recorded_a_submission(course):
     """The kit's own route: course grade records the submission and its results in nbgrader's folders."""
-    from autograder import gradebook
+    from autograder.gradebook import records as gradebook
 
     submitted = course / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     results = make_results(make_evidence())

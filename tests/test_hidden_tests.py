@@ -15,8 +15,8 @@ from pathlib import Path
 import catalogue
 import pytest
 
-from autograder.grading import HIDDEN_TESTS, grade_notebook
-from autograder.release import release
+from autograder.authoring.release import release
+from autograder.grading.engine import HIDDEN_TESTS, grade_notebook
 from autograder.sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.slow

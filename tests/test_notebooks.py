@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from autograder.notebooks import NotebookError, code_cells
+from autograder.grading.notebook import NotebookError, code_cells
 
 GOOD_CELL = {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": "test_mse"}}, "source": ["x = 1\n", "y = 2"]}
 

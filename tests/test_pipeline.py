@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradebook, samples
-from autograder.demo import MISTAKES, make_course
-from autograder.release import release
+from autograder.authoring.release import release
+from autograder.devtools import samples
+from autograder.devtools.demo import MISTAKES, make_course
+from autograder.gradebook import records as gradebook
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "line_fit"

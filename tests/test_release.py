@@ -21,7 +21,7 @@ from notebook_runner import (
     stream_text,
 )
 
-from autograder.release import ReleaseError, release
+from autograder.authoring.release import ReleaseError, release
 from solutions import line_fit as reference
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from autograder.report import frequent_failures, pass_rates, report_html, slowest, troubled, write_report
+from autograder.pages.report import frequent_failures, pass_rates, report_html, slowest, troubled, write_report
 
 ASSIGNMENT = "line_fit"
 EVIL = "<script>alert('report')</script>"

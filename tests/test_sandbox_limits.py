@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder.limits import SCRATCH_MB, Limits
+from autograder.grading.limits import SCRATCH_MB, Limits
+from autograder.grading.submission import Submission
 from autograder.sandbox.launcher import Sandbox, isolation
-from autograder.submission import Submission
 
 MODE, WHY = isolation()
 pytestmark = [

@@ -28,10 +28,10 @@ import numpy as np
 import pytest
 from redteam import ALL, CONTROL, GRADED, Trick, fill
 
-from autograder.limits import Limits
+from autograder.grading.limits import Limits
+from autograder.grading.submission import Submission
 from autograder.sandbox import launcher
 from autograder.sandbox.launcher import NotIsolatedWarning, Sandbox, SandboxError, isolation
-from autograder.submission import Submission
 
 ROOT = Path(__file__).resolve().parent.parent
 MODE, WHY = isolation()
@@ -179,8 +179,8 @@ class Batch:
 def batch(tmp_path_factory) -> Batch:
     if MODE == "plain":
         pytest.skip(f"bubblewrap is unavailable here: {WHY}")
-    from autograder.batch import grade_folder
-    from autograder.release import release
+    from autograder.authoring.release import release
+    from autograder.grading.batch import grade_folder
 
     course = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "assignments", course / "assignments")
@@ -406,7 +406,7 @@ def test_without_bubblewrap_it_warns_and_still_grades(without_bwrap):
 
 
 def test_without_bubblewrap_require_isolation_is_an_error(without_bwrap, tmp_path):
-    from autograder.batch import grade_folder
+    from autograder.grading.batch import grade_folder
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # it must refuse before warning about (or doing) anything
@@ -432,8 +432,8 @@ _data.sendall(struct.pack(">I", len(_body)) + _body)
 
 @needs_bwrap
 def test_forged_messages_cannot_bloat_the_results(tmp_path):
-    from autograder.grading import grade_notebook
-    from autograder.release import release
+    from autograder.authoring.release import release
+    from autograder.grading.engine import grade_notebook
 
     shutil.copytree(ROOT / "assignments", tmp_path / "assignments")
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
@@ -454,7 +454,7 @@ def test_forged_messages_cannot_bloat_the_results(tmp_path):
     ids=["deeply-nested", "huge-integer"],
 )
 def test_a_notebook_that_breaks_the_json_parser_is_only_unreadable(tmp_path, text):
-    from autograder.notebooks import NotebookError, code_cells
+    from autograder.grading.notebook import NotebookError, code_cells
 
     path = tmp_path / "evil.ipynb"
     path.write_text(text)

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from autograder.limits import Limits
+from autograder.grading.limits import Limits
+from autograder.grading.submission import Submission, student_where
 from autograder.sandbox.launcher import Sandbox
-from autograder.submission import Submission, student_where
-from autograder.values import spec_generator, spec_line_model, spec_tensor
+from autograder.testkit.values import spec_generator, spec_line_model, spec_tensor
 
 MSE = "def mse(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).mean()\n"
 LIMITS = Limits(call_seconds=1.0, cell_seconds=1.0, submission_seconds=30)

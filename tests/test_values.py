@@ -5,8 +5,8 @@ import base64
 import numpy as np
 import pytest
 
-from autograder.sandbox.protocol import ProtocolError
-from autograder.values import decode, spec_tensor
+from autograder.sandbox.inside.protocol import ProtocolError
+from autograder.testkit.values import decode, spec_tensor
 
 
 def tensor_message(array, **extra):

@@ -25,10 +25,11 @@ import time
 import warnings
 from pathlib import Path
 
-from autograder.limits import SANDBOX_MEMORY_MB, SCRATCH_MB
+from autograder.grading.limits import SANDBOX_MEMORY_MB, SCRATCH_MB
 
 HERE = Path(__file__).resolve().parent
-KIT_ROOT = HERE.parent.parent
+INSIDE = HERE / "inside"  # the code that runs in the sandbox
+KIT_ROOT = HERE.parents[1]
 COURSE_UTILS = KIT_ROOT / "course_utils"
 STARTUP_SECONDS = 60.0  # importing torch in a cold sandbox takes ~3 s; a loaded machine may need more
 CONTROL_SECONDS = 20.0
@@ -242,7 +243,7 @@ class Sandbox:
         self._root = Path(self._tmp.name) / "sandbox"
         self._root.mkdir()
         for name in ("worker.py", "protocol.py"):
-            shutil.copy2(HERE / name, self._root / name)
+            shutil.copy2(INSIDE / name, self._root / name)
         if COURSE_UTILS.is_dir():
             shutil.copytree(COURSE_UTILS, self._root / "course_utils", ignore=shutil.ignore_patterns("__pycache__"))
         self._scratch_mb = scratch_mb

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import (
+from autograder.testkit.expect import (
     expect,
     expect_close,
     expect_number,
@@ -13,7 +13,7 @@ from autograder.expect import (
     require_ok,
     shape_text,
 )
-from autograder.values import spec_tensor
+from autograder.testkit.values import spec_tensor
 from solutions import line_fit as ref
 
 pytestmark = pytest.mark.grades("mse")

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import Mistake, expect, expect_close, expect_items, expect_number, require_ok
-from autograder.values import spec_line_model
+from autograder.testkit.expect import Mistake, expect, expect_close, expect_items, expect_number, require_ok
+from autograder.testkit.values import spec_line_model
 from solutions import line_fit as ref
 
 pytestmark = pytest.mark.grades("train")

@@ -17,9 +17,9 @@ import threading
 import time
 from pathlib import Path
 
-from autograder import samples
-from autograder.demo import make_course
-from autograder.release import release
+from autograder.authoring.release import release
+from autograder.devtools import samples
+from autograder.devtools.demo import make_course
 from autograder.sandbox.launcher import isolation
 
 

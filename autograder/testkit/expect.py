@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from autograder.submission import CallResult
-from autograder.values import Value
+from autograder.grading.submission import CallResult
+from autograder.testkit.values import Value
 
 MAX_MESSAGE_CHARS = 300  # of a student's exception message quoted back
 

@@ -44,10 +44,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autograder import figures
-from autograder.gradebook import GRADE_CELL_PREFIX, db_url
-from autograder.page_text import esc as _esc
-from autograder.page_text import finite as _num
+from autograder.gradebook.records import GRADE_CELL_PREFIX, db_url
+from autograder.pages import figures
+from autograder.pages.text import esc as _esc
+from autograder.pages.text import finite as _num
 
 TEMPLATE_NAME = "course_feedback_page.html.j2"  # lives in memory: a DictLoader, never a file
 MAX_DATA_POINTS = 300  # points of the data drawn in the fit picture

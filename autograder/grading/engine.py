@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder.limits import Limits, load_limits
-from autograder.notebooks import NotebookError, code_cells, fingerprint, grade_ids, load_notebook
-from autograder.plugin import GradingPlugin
+from autograder.grading.limits import Limits, load_limits
+from autograder.grading.notebook import NotebookError, code_cells, fingerprint, grade_ids, load_notebook
+from autograder.grading.plugin import GradingPlugin
+from autograder.grading.submission import Submission
 from autograder.sandbox.launcher import Sandbox
-from autograder.submission import Submission
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
-HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
+KIT_ROOT = Path(__file__).resolve().parents[2]
+HIDDEN_TESTS = Path(__file__).resolve().parents[1] / "hidden_tests"
 SOURCE_ASSIGNMENTS = KIT_ROOT / "assignments"
 
 

@@ -57,7 +57,7 @@ def ensure_assignment(assignment: str, course_root: Path) -> None:
             return
         except MissingEntry:
             pass
-    from autograder.release import release
+    from autograder.authoring.release import release
 
     print(f"{assignment} is not in the gradebook yet: releasing it first", file=sys.stderr)
     release(assignment, course_root)

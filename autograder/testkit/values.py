@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograder.sandbox.protocol import NUMERIC_DTYPES, VALUE_KINDS, ProtocolError
+from autograder.sandbox.inside.protocol import NUMERIC_DTYPES, VALUE_KINDS, ProtocolError
 
 MAX_DIMS = 8
 MAX_STR_CHARS = 1_000

@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from autograder.grading import assignment_limits, grade_notebook, recorded_seeds, tests_dir
-from autograder.notebooks import fingerprint
+from autograder.grading.engine import assignment_limits, grade_notebook, recorded_seeds, tests_dir
+from autograder.grading.notebook import fingerprint
 from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
 
 

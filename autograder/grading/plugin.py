@@ -15,8 +15,8 @@ import traceback
 import numpy as np
 import pytest
 
-from autograder.expect import Mistake
-from autograder.submission import Submission
+from autograder.grading.submission import Submission
+from autograder.testkit.expect import Mistake
 
 
 @dataclasses.dataclass

@@ -11,10 +11,11 @@ import shutil
 import time
 from pathlib import Path
 
-from autograder import gradebook, samples
-from autograder.release import release
+from autograder.authoring.release import release
+from autograder.devtools import samples
+from autograder.gradebook import records as gradebook
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
+KIT_ROOT = Path(__file__).resolve().parents[2]
 
 # Typical mistakes, each in one function: what the hidden tests exist to catch.
 MISTAKES = {
@@ -88,10 +89,10 @@ def make_course(course_root: Path) -> Path:
 
 
 def run_demo(course_root: Path, assignment: str = "line_fit", workers: int | None = None) -> dict:
-    from autograder.batch import grade_folder
     from autograder.cli import format_table
-    from autograder.feedback import write_feedback
-    from autograder.report import write_report
+    from autograder.grading.batch import grade_folder
+    from autograder.pages.feedback import write_feedback
+    from autograder.pages.report import write_report
 
     started = time.perf_counter()
     make_course(course_root)

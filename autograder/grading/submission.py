@@ -13,10 +13,10 @@ import re
 import socket
 import time
 
-from autograder.limits import Limits
-from autograder.sandbox import protocol
+from autograder.grading.limits import Limits
+from autograder.sandbox.inside import protocol
 from autograder.sandbox.launcher import Sandbox, SandboxError
-from autograder.values import Value, decode, to_spec
+from autograder.testkit.values import Value, decode, to_spec
 
 TIMEOUTS_BEFORE_GIVING_UP = 2  # a function that never returned but ran past the call limit this often
 GRACE_SECONDS = 3.0  # beyond the in-sandbox alarm, before the grader kills a process that ignores it
@@ -203,7 +203,7 @@ class Submission:
 
     def call(self, fn: str, *args, backward: bool = False, stand_ins: tuple[str, ...] = ()) -> CallResult:
         """Call the student's `fn` in the sandbox with these arguments (NumPy arrays become tensors of
-        their dtype; see autograder.values for models, generators and functions). With backward=True,
+        their dtype; see autograder.testkit.values for models, generators and functions). With backward=True,
         backward() runs through the result (summed if not a scalar). `stand_ins` replaces those names in
         the student's namespace by known-good versions during the call."""
         if fn in self._given_up:

@@ -13,9 +13,9 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from autograder import figures
-from autograder.page_text import esc as _esc
-from autograder.page_text import finite as _num
+from autograder.pages import figures
+from autograder.pages.text import esc as _esc
+from autograder.pages.text import finite as _num
 
 TOP_FAILURES = 20  # failure messages listed
 SLOWEST = 10  # submissions listed by grading time

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-KIT_COURSE_UTILS = Path(__file__).resolve().parent.parent / "course_utils"
+KIT_COURSE_UTILS = Path(__file__).resolve().parents[2] / "course_utils"
 TIMEOUT_SECONDS = 300
 
 

@@ -1,0 +1,1 @@
+"""Code that runs inside the sandbox (copied there as plain modules; standard library, torch and numpy only)."""
