@@ -1,4 +1,4 @@
-"""nbgrader configuration for the course kit: the source folder is assignments/, the course root is here."""
+"""nbgrader configuration of the kit's own course (line_fit, mlp_spirals): the course root is here."""
 
 c = get_config()  # noqa: F821  (nbgrader injects get_config)
 
@@ -12,3 +12,6 @@ c.CourseDirectory.course_id = "pytorch-line-fit"
 # Public tests and the student helpers ship with the release; nothing else is copied.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".pytest_cache"]
 c.CourseDirectory.db_assignments = [dict(name="line_fit")]
+# Where the course kit finds each assignment's hidden tests (never released) and reference solutions.
+c.CourseKit.hidden_tests_directory = "autograder/hidden_tests"
+c.CourseKit.solutions_directory = "solutions"

@@ -1,4 +1,8 @@
-"""The `course` command (also `python -m autograder`): one subcommand per stage of an assignment's life."""
+"""The `course` command (also `python -m autograder`): one subcommand per stage of an assignment's life.
+
+Every subcommand but `init`, `demo` and `bench` works on the course it is run in (the nearest folder upward
+with nbgrader_config.py; `--course-root` overrides). This module only parses arguments and dispatches.
+"""
 
 from __future__ import annotations
 
@@ -6,69 +10,89 @@ import argparse
 import sys
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
+from autograder.course import Course, CourseError, find_course
+
+
+def _course(args: argparse.Namespace) -> Course:
+    return find_course(args.course_root)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from autograder.authoring.scaffold import init_course
+
+    course = init_course(Path(args.dir), example=args.example)
+    print(f"made a course in {course.root}" + (f" with the example {args.example}" if args.example else ""))
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from autograder.authoring.scaffold import new_assignment
+
+    written = new_assignment(_course(args), args.name)
+    print(f"added {args.name}:\n" + "\n".join(f"  {path}" for path in written))
+    return 0
 
 
 def _release(args: argparse.Namespace) -> int:
     from autograder.authoring.release import release
 
-    folder = release(args.assignment, Path(args.course_root))
+    folder = release(_course(args), args.assignment)
     print(f"released {args.assignment} to {folder}")
     return 0
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.gradebook import records as gradebook
-    from autograder.grading.batch import grade_folder
+    from autograder.gradebook.records import Recorder
+    from autograder.grading.batch import format_table, grade_folder
 
-    course_root = Path(args.course_root)
+    course = _course(args)
+    assignment = course.assignment(args.assignment)
     out = Path(args.out)
     results = grade_folder(
-        args.assignment, Path(args.submissions), out, workers=args.workers, force=args.force,
-        require_isolation=args.require_sandbox, on_result=gradebook.Recorder(args.assignment, course_root),
-        replay=args.replay,
+        assignment, Path(args.submissions), out, workers=args.workers, force=args.force,
+        require_isolation=args.require_sandbox, on_result=Recorder(course, args.assignment), replay=args.replay,
     )  # fmt: skip
     print(format_table(results))
-    print(f"results: {out}/<student>/results.json, {out / 'grades.csv'}, gradebook {gradebook.db_url(course_root)}")
+    print(f"results: {out}/<student>/results.json, {out / 'grades.csv'}, gradebook {course.db_url}")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    from autograder.gradebook import records as gradebook
+    from autograder.gradebook.export import export_csv
 
-    course_root = Path(args.course_root)
-    out = Path(args.out) if args.out else course_root / "exports" / f"{args.assignment}.csv"
+    course = _course(args)
+    out = Path(args.out) if args.out else course.root / "exports" / f"{args.assignment}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(gradebook.export_csv(args.assignment, course_root), encoding="utf-8")
+    out.write_text(export_csv(course, args.assignment), encoding="utf-8")
     print(f"exported {args.assignment} to {out}")
     return 0
 
 
-def _graded(args: argparse.Namespace) -> tuple[Path, dict[str, dict]]:
-    """The course root and every student's results for the assignment; an error if nothing is graded."""
-    from autograder.gradebook import records as gradebook
+def _graded(args: argparse.Namespace) -> tuple[Course, dict[str, dict]]:
+    """The course and every student's results for the assignment; an error if nothing is graded."""
+    from autograder.gradebook.folders import graded_results
 
-    course_root = Path(args.course_root)
-    results = gradebook.graded_results(args.assignment, course_root)
+    course = _course(args)
+    results = graded_results(course, args.assignment)
     if not results:
-        raise ValueError(f"nothing graded yet for {args.assignment} in {course_root}: run course grade first")
-    return course_root, results
+        raise ValueError(f"nothing graded yet for {args.assignment} in {course.root}: run course grade first")
+    return course, results
 
 
 def _feedback(args: argparse.Namespace) -> int:
     from autograder.pages.feedback import write_feedback
 
-    course_root, results = _graded(args)
-    pages = write_feedback(args.assignment, course_root, results)
-    print(f"{len(pages)} feedback pages in {course_root / 'feedback'}/<student>/{args.assignment}/")
+    course, results = _graded(args)
+    pages = write_feedback(course, args.assignment, results)
+    print(f"{len(pages)} feedback pages in {course.feedback}/<student>/{args.assignment}/")
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
     from autograder.pages.report import write_report
 
-    course_root, results = _graded(args)
-    out = Path(args.out) if args.out else course_root / "reports" / f"{args.assignment}.html"
+    course, results = _graded(args)
+    out = Path(args.out) if args.out else course.root / "reports" / f"{args.assignment}.html"
     print(f"class report: {write_report(args.assignment, results, out)}")
     return 0
 
@@ -76,7 +100,7 @@ def _report(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from autograder.devtools.demo import run_demo
 
-    run_demo(Path(args.course_root), workers=args.workers)
+    run_demo(Path(args.dir), workers=args.workers)
     return 0
 
 
@@ -87,22 +111,29 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_table(results: dict[str, dict]) -> str:
-    width = max([len("student"), *map(len, results)])
-    lines = [f"{'student':<{width}}  score"]
-    for student, result in sorted(results.items()):
-        flag = "  (could not be read)" if result.get("extra_data", {}).get("load_error") else ""
-        lines.append(f"{student:<{width}}  {result['score']:g}/{result['max_score']:g}{flag}")
-    return "\n".join(lines)
+def _course_root_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--course-root", default=None, help="the course folder (default: the nearest one with nbgrader_config.py)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
+    init = commands.add_parser("init", help="make a new course folder")
+    init.add_argument("dir", help="the folder to make (it must not exist, or be empty)")
+    init.add_argument("--example", default=None, help="copy one of the kit's own assignments in, by name")
+    init.set_defaults(run=_init)
+
+    new = commands.add_parser("new", help="add an assignment to the course from a small working template")
+    new.add_argument("name", help="the assignment's name (a Python identifier)")
+    _course_root_option(new)
+    new.set_defaults(run=_new)
+
     release = commands.add_parser("release", help="make the student version of an assignment with nbgrader")
     release.add_argument("assignment")
-    release.add_argument("--course-root", default=str(KIT_ROOT), help="folder with nbgrader_config.py")
+    _course_root_option(release)
     release.set_defaults(run=_release)
 
     grade = commands.add_parser("grade", help="grade a folder of submissions with the hidden tests")
@@ -116,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="regrade with the inputs of the last grading of the same notebook (seeds in OUT/<student>/results.json)",
     )  # fmt: skip
     grade.add_argument("--require-sandbox", action="store_true", help="fail instead of grading unisolated")
-    grade.add_argument("--course-root", default=str(KIT_ROOT), help="course with the gradebook (nbgrader_config.py)")
+    _course_root_option(grade)
     grade.set_defaults(run=_grade)
 
     for name, run, text in (
@@ -126,13 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("assignment")
-        command.add_argument("--course-root", default=str(KIT_ROOT))
+        _course_root_option(command)
         if name != "feedback":
             command.add_argument("--out", default=None, help="output file")
         command.set_defaults(run=run)
 
     demo = commands.add_parser("demo", help="the whole pipeline on a throwaway course and a synthetic class")
-    demo.add_argument("--course-root", default=str(KIT_ROOT / "demo_course"), help="where the course is built")
+    demo.add_argument("dir", nargs="?", default="demo_course", help="where the throwaway course is built")
     demo.add_argument("--workers", type=int, default=None)
     demo.set_defaults(run=_demo)
 
@@ -151,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.modules.setdefault("rfc3987_syntax", None)
     try:
         return args.run(args)
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+    except (FileNotFoundError, ValueError, RuntimeError, CourseError) as exc:
         print(f"course {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -161,20 +161,19 @@ print("__MARKER__ patched")
     ),
     Trick(
         "patch_the_worker",
-        "the sandbox's own worker runs in the student's process: replace the code that describes results",
+        "the sandbox's own code runs in the student's process: replace the code that describes results",
         cells=(
             """
 import sys
 
-_worker = sys.modules["__main__"]  # the sandbox's worker.py, which answers the grader
-_describe = _worker.describe
+_describe = sys.modules["describe"].describe  # the sandbox's describe.py, which answers the grader
 
 def _lying_describe(value, depth=0):
     if type(value) is torch.Tensor and value.dim() == 0:  # mse's result: claim a differentiable 1.0
         return _describe((torch.ones((), requires_grad=True) * 1.0), depth)
     return _describe(value, depth)
 
-_worker.describe = _lying_describe
+sys.modules["describe"].describe = sys.modules["session"].describe = _lying_describe
 """,
         ),
         functions={"mse": WRONG_MSE},

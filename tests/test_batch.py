@@ -45,7 +45,7 @@ def test_grades_csv_is_quoted_and_sums_per_function():
             {"score": 0.0, "tags": ["train"]},
         ],
     }
-    text = grades_csv(["mse", "train"], [('o"brien, jr', results)])
+    text = grades_csv([('o"brien, jr', results)])
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["student", "score", "max_score", "mse", "train"]
     assert rows[1] == ['o"brien, jr', "3.0", "5.0", "3.0", "0.0"]
@@ -67,8 +67,27 @@ def test_rerun_skips_only_unchanged_notebooks(tmp_path):
     assert not already_graded(out, job)
 
 
-def test_a_folder_without_submissions_is_an_error_not_an_empty_grade_sheet(tmp_path):
+def test_a_folder_without_submissions_is_an_error_not_an_empty_grade_sheet(line_fit, tmp_path):
     (tmp_path / "alice").mkdir()  # e.g. a student folder without the assignment's subfolder
     with pytest.raises(ValueError, match="no submissions of line_fit"):
-        grade_folder("line_fit", tmp_path, tmp_path / "out")
+        grade_folder(line_fit, tmp_path, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_links_and_paths_outside_the_submissions_are_refused_not_followed(tmp_path):
+    secret = tmp_path / "elsewhere" / "secret.ipynb"
+    secret.parent.mkdir()
+    secret.write_text('{"cells": []}')
+    submissions = tmp_path / "submissions"
+    (submissions / "bob" / "line_fit").mkdir(parents=True)
+    (submissions / "alice.ipynb").symlink_to(secret)
+    (submissions / "bob" / "line_fit" / "line_fit.ipynb").symlink_to(secret)
+    (submissions / "carol").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere" / "line_fit").mkdir()
+    (tmp_path / "elsewhere" / "line_fit" / "line_fit.ipynb").write_text("{}")
+    (submissions / "dave.ipynb").write_text("{}")
+    jobs = {job.student: job for job in discover("line_fit", submissions)}
+    assert set(jobs) == {"alice", "bob", "carol", "dave"}
+    assert "symbolic link" in jobs["alice"].refused and "symbolic link" in jobs["bob"].refused
+    assert "symbolic link" in jobs["carol"].refused  # the student's folder itself is the link
+    assert jobs["dave"].refused is None

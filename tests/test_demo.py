@@ -18,7 +18,7 @@ def test_the_demo_runs_the_whole_pipeline_in_under_two_minutes(tmp_path):
     course = tmp_path / "demo_course"
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "autograder", "demo", "--course-root", str(course)],
+        [sys.executable, "-m", "autograder", "demo", str(course)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     seconds = time.perf_counter() - started

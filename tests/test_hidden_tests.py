@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import catalogue
 import pytest
 
-from autograder.authoring.release import release
-from autograder.grading.engine import HIDDEN_TESTS, grade_notebook
-from autograder.sandbox.launcher import Sandbox
+from autograder.grading.engine import grade_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -29,22 +26,7 @@ ENTRIES = {e.name: e for e in (*catalogue.CORRECT, catalogue.NOISY, *catalogue.M
 
 
 @pytest.fixture(scope="module")
-def release_notebook(tmp_path_factory) -> Path:
-    course = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "assignments", course / "assignments")
-    shutil.copy2(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    return release(ASSIGNMENT, course) / f"{ASSIGNMENT}.ipynb"
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox()
-    yield box
-    box.cleanup()
-
-
-@pytest.fixture(scope="module")
-def graded(release_notebook, sandbox, tmp_path_factory):
+def graded(line_fit, release_notebook, sandbox, tmp_path_factory):
     """grade(name) -> results of that catalogue submission; each is graded once per module."""
     folder = tmp_path_factory.mktemp("submissions")
     results: dict[str, dict] = {}
@@ -61,7 +43,7 @@ def graded(release_notebook, sandbox, tmp_path_factory):
                 notebook = catalogue.build(release_notebook, catalogue.reference_sources(), folder / f"{name}.ipynb")
             else:
                 notebook = catalogue.build(release_notebook, catalogue.full(ENTRIES[name]), folder / f"{name}.ipynb")
-            results[name] = grade_notebook(ASSIGNMENT, notebook, sandbox)
+            results[name] = grade_notebook(line_fit, notebook, sandbox)
         return results[name]
 
     grade.results = results
@@ -139,22 +121,22 @@ def test_syntax_error_in_an_unrelated_cell_costs_nothing(graded):
     assert "SyntaxError" in results["output"]
 
 
-def _secret_lines(release_notebook: Path) -> set[str]:
+def _secret_lines(line_fit, release_notebook: Path) -> set[str]:
     """Lines of the reference solutions and of the hidden tests that the release does not show students."""
     public = {line.strip() for cell in json.loads(release_notebook.read_text())["cells"]
               for line in "".join(cell["source"]).splitlines()}  # fmt: skip
-    files = [ROOT / "solutions" / "line_fit.py", *sorted((HIDDEN_TESTS / ASSIGNMENT).glob("*.py"))]
+    files = [line_fit.course.solutions / "line_fit.py", *sorted(line_fit.tests.glob("*.py"))]
     lines = {line.strip() for path in files for line in path.read_text().splitlines()}
     return {line for line in lines if len(line) >= 24 and line not in public}  # shorter: idioms a hint may name
 
 
-def test_no_message_shows_hidden_or_reference_code(graded, release_notebook):
+def test_no_message_shows_hidden_or_reference_code(graded, line_fit, release_notebook):
     names = ["reference", UNTOUCHED, SYNTAX_ERROR, *ENTRIES]
     texts = []
     for name in names:
         results = graded(name)
         texts += [results["output"], *(t["output"] for t in results["tests"])]
-    secret = _secret_lines(release_notebook)
+    secret = _secret_lines(line_fit, release_notebook)
     for text in texts:
         assert not re.search(r"\bref\.|solutions|hidden_tests|test_\w+\.py|Traceback|assert ", text), text
         leaked = [line for line in secret if line in text]

@@ -19,9 +19,12 @@ from pathlib import Path
 import pytest
 
 from autograder.authoring.release import release
+from autograder.course import Course
 from autograder.devtools import samples
-from autograder.devtools.demo import MISTAKES, make_course
-from autograder.gradebook import records as gradebook
+from autograder.devtools.demo import MISTAKES
+from autograder.gradebook.export import scores
+from autograder.gradebook.records import open_gradebook
+from autograder.grading.results import Results
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "line_fit"
@@ -34,6 +37,7 @@ BAD_INPUTS = {
     "not_utf8": ('{"cells": []} caf\u00e9'.encode("latin-1"), "not UTF-8"),
     "zero_cells": (json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(), "no cells"),
 }
+REFUSED = {"linked": "symbolic link", "other_assignment": "not from this assignment"}
 
 
 def course_command(*args: str, course_root: Path, **popen) -> subprocess.CompletedProcess | subprocess.Popen:
@@ -55,12 +59,17 @@ def other_assignment(release_notebook: dict) -> dict:
     return notebook
 
 
+def function_points(results: dict) -> dict[str, float]:
+    return Results(results).function_scores()
+
+
 @pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
-    root = make_course(tmp_path_factory.mktemp("pipeline") / "course")
-    released = release(ASSIGNMENT, root)
+def course(make_course, tmp_path_factory) -> Path:
+    made = make_course("pipeline")
+    root = made.root
+    released = release(made, ASSIGNMENT)
     notebook = samples.read(released / f"{ASSIGNMENT}.ipynb")
-    full = samples.reference_sources()
+    full = samples.reference_sources(made.assignment(ASSIGNMENT))
     lms = root / "lms_download"
     samples.write(samples.fill_stubs(notebook, full), lms / "alice.ipynb")
     samples.write(samples.fill_stubs(notebook, full), lms / f"{QUOTED}.ipynb")
@@ -68,8 +77,10 @@ def course(tmp_path_factory) -> Path:
     samples.write(other_assignment(notebook), lms / "other_assignment.ipynb")
     for student, (data, _) in BAD_INPUTS.items():
         (lms / f"{student}.ipynb").write_bytes(data)
-    course_command("grade", ASSIGNMENT, str(lms), "--out", str(root / "graded"), "--course-root", str(root),
-                   course_root=root)  # fmt: skip
+    outside = tmp_path_factory.mktemp("elsewhere") / "someone_elses.ipynb"
+    outside.write_bytes((lms / "alice.ipynb").read_bytes())
+    (lms / "linked.ipynb").symlink_to(outside)  # a link to a file the student should not reach
+    course_command("grade", ASSIGNMENT, str(lms), "--out", str(root / "graded"), course_root=root)  # found from cwd
     return root
 
 
@@ -88,10 +99,10 @@ def results_of(course: Path) -> dict[str, dict]:
 
 def test_the_gradebook_agrees_with_results_json(course):
     results = results_of(course)
-    table = gradebook.scores(ASSIGNMENT, course)
-    assert set(table) == set(results) == {"alice", "bob", QUOTED, "other_assignment", *BAD_INPUTS}
+    table = scores(Course.at(course), ASSIGNMENT)
+    assert set(table) == set(results) == {"alice", "bob", QUOTED, *REFUSED, *BAD_INPUTS}
     for student, result in results.items():
-        assert table[student] == pytest.approx(gradebook.function_points(result)), student
+        assert table[student] == pytest.approx(function_points(result)), student
         assert sum(table[student].values()) == pytest.approx(result["score"]), student
     assert results["alice"]["score"] == results["alice"]["max_score"] == 20
     assert 0 < results["bob"]["score"] < 20 and table["bob"]["mse"] < 4 and table["bob"]["train"] == 6
@@ -105,25 +116,26 @@ def test_nbgrader_export_sees_the_same_scores(course, tmp_path):
     done = subprocess.run([str(nbgrader), "export", "--to", str(out)], cwd=course, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(io.StringIO(out.read_text()))}
-    table = gradebook.scores(ASSIGNMENT, course)
+    table = scores(Course.at(course), ASSIGNMENT)
     expected = {student: sum(row.values()) for student, row in table.items() if "," not in student}
     assert {student: exported[student] for student in expected} == pytest.approx(expected)
 
 
 def test_nbgrader_folders_hold_every_submission(course):
     for student in results_of(course):
-        assert (course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file(), student
+        copied = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        assert copied.is_file() != (student == "linked"), student  # what a link points at is never copied
         assert (course / "autograded" / student / ASSIGNMENT / "results.json").is_file(), student
 
 
-@pytest.mark.parametrize("student", [*BAD_INPUTS, "other_assignment"])
+@pytest.mark.parametrize("student", [*BAD_INPUTS, *REFUSED])
 def test_bad_input_is_a_zero_with_its_reason_everywhere(course, feedback, student):
-    expected = BAD_INPUTS[student][1] if student in BAD_INPUTS else "not from this assignment"
+    expected = BAD_INPUTS[student][1] if student in BAD_INPUTS else REFUSED[student]
     result = results_of(course)[student]
     assert result["score"] == 0 and result["max_score"] == 20
     assert expected in result["extra_data"]["load_error"] and expected in result["output"]
     assert all(test["score"] == 0 and test["status"] == "failed" for test in result["tests"])
-    with gradebook.open_gradebook(course) as book:
+    with open_gradebook(Course.at(course)) as book:
         submission = book.find_submission(ASSIGNMENT, student)
         assert submission.score == 0
         comments = [c.auto_comment or "" for nb in submission.notebooks for c in nb.comments]
@@ -149,14 +161,14 @@ def test_export_has_one_quoted_row_per_student(course):
     for row in rows:
         result = results[row["student"]]
         assert float(row["score"]) == pytest.approx(result["score"]) and float(row["max_score"]) == 20
-        for function, points in gradebook.function_points(result).items():
+        for function, points in function_points(result).items():
             assert float(row[function]) == pytest.approx(points)
         for test in result["tests"]:
             assert float(row[test["name"]]) == pytest.approx(test["score"])
 
 
 def test_a_manual_score_survives_a_regrade(course, tmp_path):
-    with gradebook.open_gradebook(course) as book:
+    with open_gradebook(Course.at(course)) as book:
         grade = book.find_grade("test_train", ASSIGNMENT, ASSIGNMENT, "bob")
         grade.manual_score = 2.5  # a TA in formgrader: bob's train gets 2.5 whatever the tests say
         book.db.commit()
@@ -165,17 +177,19 @@ def test_a_manual_score_survives_a_regrade(course, tmp_path):
     (lms / "bob.ipynb").write_bytes((course / "lms_download" / "bob.ipynb").read_bytes())
     course_command("grade", ASSIGNMENT, str(lms), "--out", str(tmp_path / "graded"), "--course-root", str(course),
                    "--force", course_root=course)  # fmt: skip
-    table = gradebook.scores(ASSIGNMENT, course)
+    table = scores(Course.at(course), ASSIGNMENT)
     assert table["bob"]["train"] == 2.5  # the manual score...
-    with gradebook.open_gradebook(course) as book:
+    with open_gradebook(Course.at(course)) as book:
         assert book.find_grade("test_train", ASSIGNMENT, ASSIGNMENT, "bob").auto_score == 6  # ...over a fresh auto one
-    assert table["bob"]["mse"] == gradebook.function_points(results_of(course)["bob"])["mse"]
+    assert table["bob"]["mse"] == function_points(results_of(course)["bob"])["mse"]
 
 
-def test_sigkill_mid_batch_then_rerun_grades_each_submission_once(tmp_path):
-    root = make_course(tmp_path / "course")
-    released = release(ASSIGNMENT, root)
-    notebook = samples.fill_stubs(samples.read(released / f"{ASSIGNMENT}.ipynb"), samples.reference_sources())
+def test_sigkill_mid_batch_then_rerun_grades_each_submission_once(make_course, tmp_path):
+    made = make_course("sigkill")
+    root = made.root
+    released = release(made, ASSIGNMENT)
+    reference = samples.reference_sources(made.assignment(ASSIGNMENT))
+    notebook = samples.fill_stubs(samples.read(released / f"{ASSIGNMENT}.ipynb"), reference)
     students = [f"s{i:02d}" for i in range(10)]
     for student in students:
         samples.write(notebook, root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
@@ -196,7 +210,7 @@ def test_sigkill_mid_batch_then_rerun_grades_each_submission_once(tmp_path):
     assert sorted(results) == students and all(r["score"] == 20 for r in results.values())
     for student, mtime in finished.items():  # graded before the kill: skipped, not graded again
         assert (out / student / "results.json").stat().st_mtime_ns == mtime, student
-    with gradebook.open_gradebook(root) as book:
+    with open_gradebook(Course.at(root)) as book:
         submissions = book.find_assignment(ASSIGNMENT).submissions
         assert sorted(s.student.id for s in submissions) == students  # one submission per student
         assert all(s.score == 20 for s in submissions)

@@ -11,7 +11,6 @@ import pytest
 from notebook_runner import (
     CHECK_HEADER,
     GRADED,
-    ROOT,
     SOURCE_NOTEBOOK,
     cell_by_grade_id,
     errors,
@@ -41,14 +40,6 @@ FORBIDDEN = [
 WHERE_FROM = """import course_utils, sys
 print(course_utils.__file__)
 print(sorted(m for m in ("solutions", "autograder") if m in sys.modules))"""
-
-
-@pytest.fixture(scope="module")
-def released(tmp_path_factory):
-    course_root = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "assignments", course_root / "assignments")
-    shutil.copy(ROOT / "nbgrader_config.py", course_root)
-    return release("line_fit", course_root)
 
 
 def test_release_holds_notebook_public_tests_and_course_utils(released):
@@ -99,17 +90,18 @@ def test_stubs_raise_not_implemented(released):
         assert source(cell_by_grade_id(notebook, f"test_{name}")) == f'check("{name}")'
 
 
-def test_release_fails_clearly(tmp_path):
-    with pytest.raises(ReleaseError, match="no nbgrader_config.py"):
-        release("line_fit", tmp_path)
-    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+def test_release_fails_clearly(make_course):
+    course = make_course("broken", example=None)
     with pytest.raises(ReleaseError, match="no source folder"):
-        release("line_fit", tmp_path)
-    broken = tmp_path / "assignments" / "line_fit"
+        release(course, "line_fit")
+    broken = course.source / "line_fit"
     broken.mkdir(parents=True)
     (broken / "line_fit.ipynb").write_text("{ not a notebook")
     with pytest.raises(ReleaseError, match="nbgrader generate_assignment line_fit failed"):
-        release("line_fit", tmp_path)
+        release(course, "line_fit")
+    shutil.rmtree(course.course_utils)
+    with pytest.raises(ReleaseError, match="no course_utils"):
+        release(course, "line_fit")
 
 
 def _run_release_notebook(released, notebook, **kwargs):

@@ -176,16 +176,15 @@ class Batch:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory) -> Batch:
+def batch(tmp_path_factory, make_course) -> Batch:
     if MODE == "plain":
         pytest.skip(f"bubblewrap is unavailable here: {WHY}")
     from autograder.authoring.release import release
     from autograder.grading.batch import grade_folder
 
-    course = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "assignments", course / "assignments")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    released = release("line_fit", course) / "line_fit.ipynb"
+    made = make_course("redteam")
+    course = made.root
+    released = release(made, "line_fit") / "line_fit.ipynb"
     gradebook = course / "gradebook.db"
     if not gradebook.exists():  # nbgrader normally makes it; the tricks need one to aim at either way
         gradebook.write_bytes(b"SQLite format 3\x00" + bytes(100))
@@ -205,7 +204,7 @@ def batch(tmp_path_factory) -> Batch:
 
     started = time.monotonic()
     try:
-        results = grade_folder("line_fit", submissions, out, workers=2, require_isolation=True)
+        results = grade_folder(made.assignment("line_fit"), submissions, out, workers=2, require_isolation=True)
     finally:
         seconds = time.monotonic() - started
         time.sleep(0.5)  # anything still trying to connect has had its chance
@@ -405,7 +404,7 @@ def test_without_bubblewrap_it_warns_and_still_grades(without_bwrap):
         sandbox.cleanup()
 
 
-def test_without_bubblewrap_require_isolation_is_an_error(without_bwrap, tmp_path):
+def test_without_bubblewrap_require_isolation_is_an_error(without_bwrap, line_fit, tmp_path):
     from autograder.grading.batch import grade_folder
 
     with warnings.catch_warnings():
@@ -414,7 +413,7 @@ def test_without_bubblewrap_require_isolation_is_an_error(without_bwrap, tmp_pat
             Sandbox(require_isolation=True)
     (tmp_path / "alice.ipynb").write_text("{}")
     with pytest.raises(SandboxError, match="not installed"):
-        grade_folder("line_fit", tmp_path, tmp_path / "out", workers=1, require_isolation=True)
+        grade_folder(line_fit, tmp_path, tmp_path / "out", workers=1, require_isolation=True)
     assert not (tmp_path / "out").exists()
 
 
@@ -431,16 +430,12 @@ _data.sendall(struct.pack(">I", len(_body)) + _body)
 
 
 @needs_bwrap
-def test_forged_messages_cannot_bloat_the_results(tmp_path):
-    from autograder.authoring.release import release
+def test_forged_messages_cannot_bloat_the_results(line_fit, release_notebook, sandbox, tmp_path):
     from autograder.grading.engine import grade_notebook
 
-    shutil.copytree(ROOT / "assignments", tmp_path / "assignments")
-    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
     forger = Trick("forger", "forges protocol messages", cells=(FORGE,))
-    notebook = build(release("line_fit", tmp_path) / "line_fit.ipynb", forger, str, tmp_path / "forger.ipynb")
-    with Sandbox() as sandbox:
-        results = grade_notebook("line_fit", notebook, sandbox)
+    notebook = build(release_notebook, forger, str, tmp_path / "forger.ipynb")
+    results = grade_notebook(line_fit, notebook, sandbox)
     assert results["score"] == results["max_score"]  # the forgery earns nothing and costs nothing
     assert len(json.dumps(results)) < 200_000
 

@@ -1,20 +1,24 @@
 """The grader's client of a sandboxed notebook: calls, restarts after a crash, timeouts, stand-ins."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from autograder.grading.limits import Limits
 from autograder.grading.submission import Submission, student_where
 from autograder.sandbox.launcher import Sandbox
-from autograder.testkit.values import spec_generator, spec_line_model, spec_tensor
+from autograder.testkit.values import Handle, helper, spec_generator, spec_tensor
 
+HELPERS = Path(__file__).resolve().parent / "sandbox_helpers.py"
 MSE = "def mse(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).mean()\n"
 LIMITS = Limits(call_seconds=1.0, cell_seconds=1.0, submission_seconds=30)
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox() as sandbox:
+    """A sandbox with the engine tests' own helpers module (no assignment's)."""
+    with Sandbox(helpers=HELPERS) as sandbox:
         yield sandbox
 
 
@@ -115,8 +119,8 @@ def test_stand_ins_replace_helpers_only_during_the_call(sandbox):
     _, (with_stand_in, without) = run(
         sandbox,
         cells,
-        (("train", spec_line_model(0.0, 3.0), x, y), {"stand_ins": ("mse",)}),
-        (("train", spec_line_model(0.0, 3.0), x, y), {}),
+        (("train", helper("line", 0.0, 3.0), x, y), {"stand_ins": ("mse",)}),
+        (("train", helper("line", 0.0, 3.0), x, y), {}),
     )
     assert with_stand_in.value.value == pytest.approx(4.0)  # (3 - 1)^2
     assert without.value.value == pytest.approx(123.0)
@@ -146,3 +150,72 @@ def test_where_is_said_in_the_students_words():
     assert student_where("cell 1, line 1", cells) == "line 1 of code cell 2"
     assert student_where("cell 2, line 2", cells) == "line 2 of the cell that defines mse"
     assert student_where("cell 9, line 1", cells) == "cell 9, line 1"  # not a cell of this notebook
+
+
+MAKE_MLP = (
+    "import torch\ndef make(n_hidden):\n    return torch.nn.Sequential(torch.nn.Linear(2, n_hidden), torch.nn.ReLU(),"
+    " torch.nn.Linear(n_hidden, 1))"
+)
+
+
+def test_a_returned_model_is_described_and_kept_as_a_handle(sandbox):
+    submission = Submission([MAKE_MLP], sandbox, LIMITS)
+    try:
+        made = submission.call("make", 3, keep=True)
+        model = made.value
+        assert model.kind == "module" and model.type_name == "torch.nn.modules.container.Sequential"
+        assert [t for _, t in model.children] == [
+            "torch.nn.modules.linear.Linear", "torch.nn.modules.activation.ReLU", "torch.nn.modules.linear.Linear"
+        ]  # fmt: skip
+        assert {n: v.shape for n, v in model.fields.items()} == {
+            "0.weight": (3, 2), "0.bias": (3,), "2.weight": (1, 3), "2.bias": (1,)
+        }  # fmt: skip
+        assert model.training is True and isinstance(made.handle, Handle)
+        # reference weights copied into the student's model, then the model called on the test's inputs
+        copied = submission.call_helper("copy_weights", made.handle, helper("two_layer", 7))
+        assert copied.ok, copied.error
+        after = copied.args_after[0]
+        reference = copied.args_after[1]
+        np.testing.assert_array_equal(after.fields["0.weight"].array, reference.fields["0.weight"].array)
+        assert set(reference.buffers) == {"steps"}
+        x = np.array([[1.0, 2.0], [-1.0, 0.5]], np.float32)
+        out = submission.call_handle(made.handle, x, label="the model make(3) returned")
+        assert out.ok and out.value.shape == (2, 1) and out.value.has_grad_fn
+    finally:
+        submission.close()
+
+
+def test_a_forged_or_stale_handle_is_an_error_never_a_value(sandbox):
+    submission = Submission([MAKE_MLP], sandbox, LIMITS)
+    try:
+        forged = submission.call_handle(Handle(12345), np.zeros((1, 2), np.float32), label="a forged handle")
+        assert not forged.ok and forged.error.type == "BadRequest"
+        passed = submission.call("make", Handle(99))
+        assert not passed.ok and passed.error.type == "BadRequest"
+        unknown = submission.call_helper("_private")
+        assert not unknown.ok and unknown.error.type == "BadRequest"
+        missing_stand_in = submission.call("make", 3, stand_ins=("sgd_step",))
+        assert not missing_stand_in.ok and missing_stand_in.error.type == "BadRequest"
+    finally:
+        submission.close()
+
+
+def test_generators_and_optimizers_come_back_as_data(sandbox):
+    cells = [
+        "import torch\ndef draw(g):\n    return torch.randperm(5, generator=g)",
+        "def optimizer(model):\n    opt = torch.optim.Adam(model.parameters(), lr=0.1)\n"
+        "    model(torch.ones(1, 1)).sum().backward()\n    opt.step()\n    return opt",
+    ]
+    submission = Submission(cells, sandbox, LIMITS)
+    try:
+        drawn = submission.call("draw", helper("generator", 3))
+        generator_after = drawn.args_after[0]
+        assert generator_after.kind == "generator" and generator_after.state.dtype == "uint8"
+        again = submission.call("draw", helper("generator", 3))
+        np.testing.assert_array_equal(drawn.value.array, again.value.array)
+        opt = submission.call("optimizer", helper("line", 1.0, 0.0)).value
+        assert opt.kind == "optimizer" and opt.type_name == "torch.optim.adam.Adam"
+        state = opt.state.fields["state"].fields["0"].fields
+        assert {"step", "exp_avg", "exp_avg_sq"} <= set(state)
+    finally:
+        submission.close()

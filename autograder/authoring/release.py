@@ -1,8 +1,9 @@
 """Make the student version of an assignment: nbgrader's generate_assignment, plus the course_utils package.
 
-nbgrader turns `assignments/<name>/` (the source notebook with solutions, and its public tests) into
-`release/<name>/`, with every solution replaced by a stub. The released notebook imports `course_utils`, so
-a copy of the package goes next to it: students open the folder and everything it needs is there.
+nbgrader turns the course's `assignments/<name>/` (the source notebook with solutions, and its public tests)
+into `release/<name>/`, with every solution replaced by a stub. The released notebook imports
+`course_utils`, so a copy of the course's package goes next to it: students open the folder and everything
+it needs is there.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-KIT_COURSE_UTILS = Path(__file__).resolve().parents[2] / "course_utils"
+from autograder.course import Course
+
 TIMEOUT_SECONDS = 300
 
 
@@ -34,25 +36,19 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def release(assignment: str, course_root: Path, course_utils_dir: Path | None = None) -> Path:
-    """Release `assignment` of the course at `course_root` (the folder with nbgrader_config.py) and return
-    `course_root/release/<assignment>`.
-
-    The course_utils copied is `course_utils_dir` if given, else `course_root/course_utils` if the course has
-    its own, else the kit's. Raises ReleaseError when nbgrader fails.
-    """
-    course_root = Path(course_root).resolve()
-    if not (course_root / "nbgrader_config.py").is_file():
-        raise ReleaseError(f"{course_root} has no nbgrader_config.py: is it the course root?")
-    source = course_root / "assignments" / assignment
+def release(course: Course, assignment: str) -> Path:
+    """Release `assignment` of `course` and return its release folder. Raises ReleaseError when nbgrader fails."""
+    source = course.source / assignment
     if not source.is_dir():
         raise ReleaseError(f"no source folder for {assignment!r}: {source} does not exist")
+    if not (course.course_utils / "__init__.py").is_file():
+        raise ReleaseError(f"the course has no course_utils package at {course.course_utils}")
 
     command = [*_nbgrader_command(), "generate_assignment", assignment, "--force"]
     try:
         done = subprocess.run(
             command,
-            cwd=course_root,
+            cwd=course.root,
             env=_environment(),
             capture_output=True,
             text=True,
@@ -61,18 +57,13 @@ def release(assignment: str, course_root: Path, course_utils_dir: Path | None = 
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise ReleaseError(f"could not run nbgrader generate_assignment: {error}") from error
-    folder = course_root / "release" / assignment
+    folder = course.release / assignment
     if done.returncode != 0 or not (folder / f"{assignment}.ipynb").is_file():
         output = "\n".join(part for part in (done.stdout.strip(), done.stderr.strip()) if part)
         raise ReleaseError(f"nbgrader generate_assignment {assignment} failed (exit code {done.returncode}):\n{output}")
 
-    utils = course_utils_dir or (course_root / "course_utils")
-    if not utils.is_dir():
-        utils = KIT_COURSE_UTILS
-    if not (utils / "__init__.py").is_file():
-        raise ReleaseError(f"course_utils not found at {utils}")
     target = folder / "course_utils"
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(utils, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+    shutil.copytree(course.course_utils, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
     return folder

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from autograder.authoring.release import release
+from autograder.course import Assignment
 from autograder.devtools import samples
 from autograder.devtools.demo import make_course
 from autograder.sandbox.launcher import isolation
@@ -72,15 +73,16 @@ def run_measured(argv: list[str], cwd: Path) -> tuple[float, int]:
     return seconds, peak
 
 
-def make_submissions(course_root: Path, release_folder: Path, assignment: str, n: int) -> Path:
+def make_submissions(assignment: Assignment, release_folder: Path, n: int) -> Path:
     """n correct submissions in nbgrader's submitted/<student>/<assignment>/ layout, each with the
     release's helper files beside the notebook, as nbgrader's exchange delivers them."""
-    notebook = samples.fill_stubs(samples.read(release_folder / f"{assignment}.ipynb"), samples.reference_sources())
-    submitted = course_root / "submitted"
+    name = assignment.name
+    notebook = samples.fill_stubs(samples.read(release_folder / f"{name}.ipynb"), samples.reference_sources(assignment))
+    submitted = assignment.course.submitted
     for i in range(n):
-        folder = submitted / f"student{i:03d}" / assignment
+        folder = submitted / f"student{i:03d}" / name
         shutil.copytree(release_folder, folder)
-        samples.write(notebook, folder / f"{assignment}.ipynb")
+        samples.write(notebook, folder / f"{name}.ipynb")
     return submitted
 
 
@@ -97,14 +99,14 @@ def nbgraders(course_root: Path, assignment: str) -> tuple[float, int]:
 def run_bench(n: int = 20, large_n: int = 200, assignment: str = "line_fit") -> dict:
     mode, reason = isolation()
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
-        course = make_course(Path(tmp) / "course")
-        release_folder = release(assignment, course)
-        submitted = make_submissions(course, release_folder, assignment, n)
+        course = make_course(Path(tmp) / "course", example=assignment)
+        release_folder = release(course, assignment)
+        submitted = make_submissions(course.assignment(assignment), release_folder, n)
         print(
             f"N = {n} correct submissions, {os.cpu_count()} cores, sandbox: {mode}" + (f" ({reason})" if reason else "")
         )
-        our_seconds, our_peak = ours(course, assignment, submitted, course / "graded")
-        their_seconds, their_peak = nbgraders(course, assignment)
+        our_seconds, our_peak = ours(course.root, assignment, submitted, course.root / "graded")
+        their_seconds, their_peak = nbgraders(course.root, assignment)
         ratio = their_seconds / our_seconds
         print(f"course grade        {our_seconds / n:6.3f} s/submission  ({our_seconds:.1f} s in all)")
         print(f"nbgrader autograde  {their_seconds / n:6.3f} s/submission  ({their_seconds:.1f} s in all)")
@@ -113,8 +115,8 @@ def run_bench(n: int = 20, large_n: int = 200, assignment: str = "line_fit") -> 
         figures = {"n": n, "ours": our_seconds / n, "nbgrader": their_seconds / n, "ratio": ratio, "peak": our_peak}
         if large_n > n:
             shutil.rmtree(submitted)
-            submitted = make_submissions(course, release_folder, assignment, large_n)
-            large_seconds, large_peak = ours(course, assignment, submitted, course / "graded_large")
+            submitted = make_submissions(course.assignment(assignment), release_folder, large_n)
+            large_seconds, large_peak = ours(course.root, assignment, submitted, course.root / "graded_large")
             growth = (large_seconds / large_n) / (our_seconds / n)
             print(
                 f"N = {large_n}: course grade {large_seconds / large_n:.3f} s/submission "

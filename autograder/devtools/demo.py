@@ -1,8 +1,8 @@
 """`course demo`: the whole pipeline on a throwaway course and a synthetic class of about 20 students.
 
-Release with nbgrader, a class of submissions (correct ones, typical mistakes, one cheat, one that
-crashes, one corrupt file) as a flat LMS download, grading into the gradebook, feedback pages, the class
-report, and the grade table.
+A new course with the line_fit example (as `course init --example line_fit` makes it), its release with
+nbgrader, a class of submissions (correct ones, typical mistakes, one cheat, one that crashes, one corrupt
+file) as a flat LMS download, grading into the gradebook, feedback pages, the class report, the grade table.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ import time
 from pathlib import Path
 
 from autograder.authoring.release import release
+from autograder.authoring.scaffold import init_course
+from autograder.course import Assignment, Course, CourseError
 from autograder.devtools import samples
-from autograder.gradebook import records as gradebook
+from autograder.gradebook.records import Recorder
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENT = "line_fit"
+DEMO_MARK = ".course-demo"
 
 # Typical mistakes, each in one function: what the hidden tests exist to catch.
 MISTAKES = {
@@ -60,10 +63,10 @@ CRASH = {"sgd_step": "import os\n\ndef sgd_step(params, lr):\n    os._exit(1)\n"
 N_CORRECT = 10
 
 
-def build_class(release_notebook: Path, folder: Path) -> list[str]:
+def build_class(assignment: Assignment, release_notebook: Path, folder: Path) -> list[str]:
     """A flat LMS download: <student>.ipynb files. Returns the student ids."""
     notebook = samples.read(release_notebook)
-    full = samples.reference_sources()
+    full = samples.reference_sources(assignment)
     made = {}
     for i in range(N_CORRECT):
         made[f"student{i + 1:02d}"] = samples.fill_stubs(notebook, full)
@@ -78,38 +81,40 @@ def build_class(release_notebook: Path, folder: Path) -> list[str]:
     return [*made, "corrupt_file"]
 
 
-def make_course(course_root: Path) -> Path:
-    """A throwaway nbgrader course: the kit's assignments and config, nothing else."""
-    if course_root.exists():
-        shutil.rmtree(course_root)
-    course_root.mkdir(parents=True)
-    shutil.copytree(KIT_ROOT / "assignments", course_root / "assignments")
-    shutil.copy2(KIT_ROOT / "nbgrader_config.py", course_root / "nbgrader_config.py")
-    return course_root
+def make_course(folder: Path, example: str = ASSIGNMENT) -> Course:
+    """A throwaway course made as an instructor makes one (`course init DIR --example line_fit`). A folder
+    left by an earlier demo is replaced; any other non-empty folder is an error, never deleted."""
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / DEMO_MARK).exists():
+            raise CourseError(f"{folder} is not empty and was not made by course demo: choose another folder")
+        shutil.rmtree(folder)
+    course = init_course(folder, example=example)
+    (course.root / DEMO_MARK).write_text("made by course demo: deleted by the next one\n")
+    return course
 
 
-def run_demo(course_root: Path, assignment: str = "line_fit", workers: int | None = None) -> dict:
-    from autograder.cli import format_table
-    from autograder.grading.batch import grade_folder
+def run_demo(folder: Path, workers: int | None = None) -> dict:
+    from autograder.grading.batch import format_table, grade_folder
     from autograder.pages.feedback import write_feedback
     from autograder.pages.report import write_report
 
     started = time.perf_counter()
-    make_course(course_root)
-    release_folder = release(assignment, course_root)
-    print(f"released      {release_folder / f'{assignment}.ipynb'}")
-    downloads = course_root / "lms_download"
-    students = build_class(release_folder / f"{assignment}.ipynb", downloads)
+    course = make_course(folder)
+    assignment = course.assignment(ASSIGNMENT)
+    release_folder = release(course, ASSIGNMENT)
+    print(f"released      {release_folder / f'{ASSIGNMENT}.ipynb'}")
+    downloads = course.root / "lms_download"
+    students = build_class(assignment, release_folder / f"{ASSIGNMENT}.ipynb", downloads)
     print(f"class         {len(students)} submissions in {downloads}")
-    out = course_root / "graded" / assignment
+    out = course.root / "graded" / ASSIGNMENT
     results = grade_folder(
-        assignment, downloads, out, workers=workers, force=True, on_result=gradebook.Recorder(assignment, course_root)
+        assignment, downloads, out, workers=workers, force=True, on_result=Recorder(course, ASSIGNMENT)
     )
-    pages = write_feedback(assignment, course_root, results)
-    report = write_report(assignment, results, course_root / "reports" / f"{assignment}.html")
+    pages = write_feedback(course, ASSIGNMENT, results)
+    report = write_report(ASSIGNMENT, results, course.root / "reports" / f"{ASSIGNMENT}.html")
     print(format_table(results))
     print(f"grades        {out / 'grades.csv'}")
-    print(f"gradebook     {gradebook.db_url(course_root)}")
+    print(f"gradebook     {course.db_url}")
     print(f"feedback      {len(pages)} pages, e.g. {pages[sorted(pages)[0]]}")
     print(f"class report  {report}")
     print(f"demo took {time.perf_counter() - started:.1f} s")

@@ -1,26 +1,43 @@
 """Built-in sample submissions, made from the release notebook: for the demo, the benchmark and the tests.
 
 A sample is the student notebook with some stub cells (`def name(...)` ... `raise NotImplementedError`)
-replaced by code: the reference solution, or a typical mistake.
+replaced by code: the reference solution, or a typical mistake. Any assignment of any course: its graded
+functions are the source notebook's graded cells (`test_<function>`), their code the course's solution.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import inspect
 import json
 import re
+import sys
 import textwrap
 from pathlib import Path
 
-from solutions import line_fit as reference
+from autograder.course import Assignment
+from autograder.gradebook.records import GRADE_CELL_PREFIX
 
-GRADED_FUNCTIONS = ("mse", "sgd_step", "train", "loss_landscape", "gradients")
+
+def graded_functions(assignment: Assignment) -> list[str]:
+    """The graded functions, in the order of their graded cells in the source notebook."""
+    notebook = read(assignment.source_notebook)
+    ids = [(cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id", "") for cell in notebook["cells"]]
+    return [i.removeprefix(GRADE_CELL_PREFIX) for i in ids if i.startswith(GRADE_CELL_PREFIX)]
 
 
-def reference_sources() -> dict[str, str]:
+def reference_sources(assignment: Assignment) -> dict[str, str]:
     """Each graded function's reference source, as a student would paste it into the stub cell."""
-    return {name: inspect.getsource(getattr(reference, name)) for name in GRADED_FUNCTIONS}
+    path = assignment.course.solutions / f"{assignment.name}.py"
+    name = f"course_reference_{assignment.name}_{abs(hash(path))}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    reference = sys.modules[name]
+    return {fn: inspect.getsource(getattr(reference, fn)) for fn in graded_functions(assignment)}
 
 
 def _source(cell: dict) -> str:

@@ -19,8 +19,10 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from autograder.grading.engine import assignment_limits, grade_notebook, recorded_seeds, tests_dir
+from autograder.course import Assignment
+from autograder.grading.engine import grade_notebook, recorded_seeds, sandbox_for
 from autograder.grading.notebook import fingerprint
+from autograder.grading.results import Results, functions_of
 from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
 
 
@@ -28,6 +30,20 @@ from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
 class Job:
     student: str
     notebook: Path  # may not exist: a student folder without a notebook still gets a row
+    refused: str | None = None  # why the file is not read at all (it points outside the submissions)
+
+
+def refusal(path: Path, submissions: Path) -> str | None:
+    """Why a submission must not be read: a symbolic link on the way to it, or a path that resolves outside
+    the submissions folder. The grader never follows either to read what it points at."""
+    for part in [path, *path.parents]:
+        if part == submissions:
+            break
+        if part.is_symlink():
+            return "the submission is a symbolic link, not a notebook file; it was not read"
+    if not path.resolve().is_relative_to(submissions.resolve()):
+        return "the submission resolves to a file outside the submissions folder; it was not read"
+    return None
 
 
 def discover(assignment: str, submissions: Path) -> list[Job]:
@@ -41,12 +57,12 @@ def discover(assignment: str, submissions: Path) -> list[Job]:
             preferred = folder / f"{assignment}.ipynb"
             found = sorted(folder.glob("*.ipynb"))
             notebook = preferred if preferred.exists() else (found[0] if found else preferred)
-            jobs[student_dir.name] = Job(student_dir.name, notebook)
+            jobs[student_dir.name] = Job(student_dir.name, notebook, refusal(notebook, submissions))
     for notebook in sorted(submissions.glob("*.ipynb")):
-        if notebook.is_file():
+        if notebook.is_file() or notebook.is_symlink():
             if notebook.stem in jobs:
                 raise ValueError(f"student {notebook.stem!r} has both a folder and a flat notebook")
-            jobs[notebook.stem] = Job(notebook.stem, notebook)
+            jobs[notebook.stem] = Job(notebook.stem, notebook, refusal(notebook, submissions))
     return sorted(jobs.values(), key=lambda job: job.student)
 
 
@@ -68,7 +84,8 @@ def previous_results(out: Path, job: Job) -> dict | None:
     """The student's last results.json, if it graded this very notebook (same bytes); else None."""
     try:
         previous = json.loads(results_path(out, job.student).read_text())
-        same = previous["extra_data"]["notebook_sha256"] == fingerprint(job.notebook) != ""
+        recorded = Results.of(previous).extra.get("notebook_sha256")
+        same = not job.refused and recorded == fingerprint(job.notebook) != ""
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return previous if same else None
@@ -89,13 +106,13 @@ def previous_seeds(out: Path, job: Job) -> dict[str, int]:
 _sandbox: Sandbox | None = None
 
 
-def _init_worker(require_isolation: bool) -> None:
+def _init_worker(assignment: Assignment, require_isolation: bool) -> None:
     global _sandbox
     # The hidden tests' reference solutions need torch: import it while the sandbox starts (mostly waiting).
     importer = threading.Thread(target=importlib.import_module, args=("torch",))
     importer.start()
     try:
-        _sandbox = Sandbox(require_isolation=require_isolation)
+        _sandbox = sandbox_for(assignment, require_isolation)
     finally:
         importer.join()
     import torch
@@ -105,9 +122,9 @@ def _init_worker(require_isolation: bool) -> None:
     multiprocessing.util.Finalize(_sandbox, _sandbox.cleanup, exitpriority=10)
 
 
-def _grade(args: tuple[str, Job, dict | None]) -> tuple[Job, dict]:
+def _grade(args: tuple[Assignment, Job, dict | None]) -> tuple[Job, dict]:
     assignment, job, seeds = args
-    return job, grade_notebook(assignment, job.notebook, _sandbox, assignment_limits(assignment), seeds)
+    return job, grade_notebook(assignment, job.notebook, _sandbox, seeds=seeds, refused=job.refused)
 
 
 # -- the batch -------------------------------------------------------------------------------------------
@@ -131,7 +148,7 @@ class Progress:
 
 
 def grade_all(
-    assignment: str,
+    assignment: Assignment,
     jobs: list[Job],
     workers: int,
     require_isolation: bool,
@@ -148,7 +165,7 @@ def grade_all(
     workers = max(1, min(workers, len(jobs)))
     tasks = [(assignment, job, (seeds or {}).get(job.student)) for job in jobs]
     if workers == 1:
-        _init_worker(require_isolation)
+        _init_worker(assignment, require_isolation)
         try:
             for task in tasks:
                 on_result(*_grade(task))
@@ -156,7 +173,7 @@ def grade_all(
             _sandbox.cleanup()
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_init_worker, initargs=(require_isolation,)) as pool:
+    with context.Pool(workers, initializer=_init_worker, initargs=(assignment, require_isolation)) as pool:
         results: Iterator = pool.imap_unordered(_grade, tasks)
         for job, result in results:
             on_result(job, result)
@@ -164,39 +181,32 @@ def grade_all(
         pool.join()
 
 
-def grades_csv(assignment_functions: list[str], rows: list[tuple[str, dict]]) -> str:
+def format_table(results: dict[str, dict]) -> str:
+    """Each student's score, one line each, for the terminal."""
+    width = max([len("student"), *map(len, results)])
+    lines = [f"{'student':<{width}}  score"]
+    for student, result in sorted(results.items()):
+        typed = Results(result)
+        flag = "  (could not be read)" if typed.load_error else ""
+        lines.append(f"{student:<{width}}  {typed.score:g}/{typed.max_score:g}{flag}")
+    return "\n".join(lines)
+
+
+def grades_csv(rows: list[tuple[str, dict]]) -> str:
     """One row per student: total, max, and the points earned per graded function. Properly quoted."""
+    typed = [(student, Results(results)) for student, results in rows]
+    functions = functions_of([results for _, results in typed])
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", *assignment_functions])
-    for student, results in rows:
-        per_function = dict.fromkeys(assignment_functions, 0.0)
-        for test in results.get("tests", []):
-            for tag in test.get("tags", []):
-                per_function[tag] = per_function.get(tag, 0.0) + test["score"]
-        writer.writerow(
-            [
-                student,
-                results["score"],
-                results["max_score"],
-                *(per_function[f] for f in assignment_functions),
-            ]
-        )
+    writer.writerow(["student", "score", "max_score", *functions])
+    for student, results in typed:
+        per_function = results.function_scores()
+        writer.writerow([student, results.score, results.max_score, *(per_function.get(f, 0.0) for f in functions)])
     return buffer.getvalue()
 
 
-def functions_of(results: list[dict]) -> list[str]:
-    """Graded functions in the order their tests ran."""
-    seen: dict[str, None] = {}
-    for result in results:
-        for test in result.get("tests", []):
-            for tag in test.get("tags", []):
-                seen.setdefault(tag, None)
-    return list(seen)
-
-
 def grade_folder(
-    assignment: str,
+    assignment: Assignment,
     submissions: Path,
     out: Path,
     workers: int | None = None,
@@ -208,16 +218,16 @@ def grade_folder(
     """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student.
     `replay` regrades everyone with the inputs of their previous grading of the same notebook (the seeds in
     their results.json), to reproduce a disputed result."""
-    tests_dir(assignment)  # an unknown assignment stops here, before any work
-    jobs = discover(assignment, submissions)
+    jobs = discover(assignment.name, submissions)
     if not jobs:
+        name = assignment.name
         raise ValueError(
-            f"no submissions of {assignment} in {submissions}: expected <student>/{assignment}/*.ipynb folders "
+            f"no submissions of {name} in {submissions}: expected <student>/{name}/*.ipynb folders "
             "(nbgrader's submitted/) or <student>.ipynb files (an LMS download)"
         )
     todo = [job for job in jobs if force or replay or not already_graded(out, job)]
     seeds = {job.student: previous_seeds(out, job) for job in todo} if replay else None
-    progress = Progress(len(todo), f"grading {assignment}")
+    progress = Progress(len(todo), f"grading {assignment.name}")
 
     def record(job: Job, results: dict) -> None:
         # results.json is the mark of a finished submission, so it is written last: a batch killed
@@ -230,5 +240,5 @@ def grade_folder(
     grade_all(assignment, todo, workers or os.cpu_count() or 1, require_isolation, record, seeds)
     everything = {job.student: json.loads(results_path(out, job.student).read_text()) for job in jobs}
     rows = sorted(everything.items())
-    write_atomically(out / "grades.csv", grades_csv(functions_of(list(everything.values())), rows))
+    write_atomically(out / "grades.csv", grades_csv(rows))
     return everything

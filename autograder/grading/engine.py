@@ -8,7 +8,6 @@ the feedback and the class report need under `extra_data`.
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
 import sys
@@ -17,44 +16,36 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.limits import Limits, load_limits
-from autograder.grading.notebook import NotebookError, code_cells, fingerprint, grade_ids, load_notebook
+from autograder.course import Assignment
+from autograder.grading.limits import Limits
+from autograder.grading.notebook import NotebookError, code_cells, fingerprint
 from autograder.grading.plugin import GradingPlugin
+from autograder.grading.results import Results
 from autograder.grading.submission import Submission
 from autograder.sandbox.launcher import Sandbox
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
-HIDDEN_TESTS = Path(__file__).resolve().parents[1] / "hidden_tests"
-SOURCE_ASSIGNMENTS = KIT_ROOT / "assignments"
+# The hidden tests' own pytest configuration, passed with -c: no ini, conftest or plugin from anywhere else
+# (a submission folder, the course's parents) is ever picked up.
+HIDDEN_TESTS_INI = Path(__file__).resolve().parent / "hidden_tests.ini"
 
 
 class GraderError(RuntimeError):
     """The grader itself is misconfigured (not the student's fault): grading stops loudly."""
 
 
-def tests_dir(assignment: str) -> Path:
-    path = HIDDEN_TESTS / assignment
-    if not path.is_dir() or not any(path.glob("test_*.py")):
-        known = sorted(p.name for p in HIDDEN_TESTS.iterdir() if p.is_dir() and not p.name.startswith("_"))
-        raise GraderError(f"no hidden tests for assignment {assignment!r} (known: {', '.join(known)})")
-    return path
+def sandbox_for(assignment: Assignment, require_isolation: bool = False) -> Sandbox:
+    """A warm sandbox with what the assignment's notebooks import: the course's course_utils and the
+    assignment's helpers module."""
+    return Sandbox(require_isolation, course_utils=assignment.course.course_utils, helpers=assignment.helpers)
 
 
-def assignment_limits(assignment: str) -> Limits:
-    return load_limits(tests_dir(assignment))
-
-
-@functools.cache
-def expected_grade_ids(assignment: str) -> frozenset[str]:
-    """The graded cells of the source notebook: a submission must contain at least one of them."""
-    source = SOURCE_ASSIGNMENTS / assignment / f"{assignment}.ipynb"
-    return frozenset(grade_ids(load_notebook(source))) if source.exists() else frozenset()
-
-
-def run_hidden_tests(assignment: str, submission: Submission, seeds: dict[str, int] | None = None) -> GradingPlugin:
+def run_hidden_tests(
+    assignment: Assignment, submission: Submission, seeds: dict[str, int] | None = None
+) -> GradingPlugin:
+    assignment.course.make_importable()
     plugin = GradingPlugin(submission, seeds)
     args = [
-        str(tests_dir(assignment)), "-c", str(HIDDEN_TESTS / "pytest.ini"), "--rootdir", str(HIDDEN_TESTS),
+        str(assignment.tests), "-c", str(HIDDEN_TESTS_INI), "--rootdir", str(assignment.course.hidden_tests),
         "-p", "no:cacheprovider", "-p", "no:stepwise", "--import-mode=importlib", "-q", "--no-header",
         "-p", "no:unraisableexception", "-p", "no:threadexception", "-W", "ignore",
     ]  # fmt: skip
@@ -66,9 +57,11 @@ def run_hidden_tests(assignment: str, submission: Submission, seeds: dict[str, i
         pytest.ExitCode.USAGE_ERROR,
         pytest.ExitCode.NO_TESTS_COLLECTED,
     ):
-        raise GraderError(f"the hidden tests of {assignment} could not run (pytest exit {code}):\n{sink.getvalue()}")
+        raise GraderError(
+            f"the hidden tests of {assignment.name} could not run (pytest exit {code}):\n{sink.getvalue()}"
+        )
     if code == pytest.ExitCode.INTERRUPTED or not plugin.outcomes:
-        raise GraderError(f"the hidden tests of {assignment} were not collected:\n{sink.getvalue()[-3000:]}")
+        raise GraderError(f"the hidden tests of {assignment.name} were not collected:\n{sink.getvalue()[-3000:]}")
     return plugin
 
 
@@ -90,17 +83,24 @@ def _summary(submission: Submission, load_error: str | None, mode: str | None) -
 
 
 def grade_notebook(
-    assignment: str, notebook: Path, sandbox: Sandbox | None, limits: Limits | None = None, seeds: dict | None = None
+    assignment: Assignment,
+    notebook: Path,
+    sandbox: Sandbox | None,
+    limits: Limits | None = None,
+    seeds: dict | None = None,
+    refused: str | None = None,
 ) -> dict:
     """Results for one notebook, in Gradescope's schema. Never raises for anything the student did.
-    `seeds`: the tests' rng seeds from an earlier grading (see recorded_seeds), to replay its inputs."""
+    `seeds`: the tests' rng seeds from an earlier grading (see recorded_seeds), to replay its inputs.
+    `refused`: why the file is not to be read at all (see batch.refusal); every test then fails with it."""
     started = time.perf_counter()
-    limits = limits or assignment_limits(assignment)
-    load_error = None
-    try:
-        cells = code_cells(notebook, set(expected_grade_ids(assignment)))
-    except NotebookError as exc:
-        cells, load_error = [], str(exc)
+    limits = limits or assignment.limits()
+    cells, load_error = [], refused
+    if not refused:
+        try:
+            cells = code_cells(notebook, set(assignment.grade_ids()))
+        except NotebookError as exc:
+            load_error = str(exc)
     submission = Submission(cells, sandbox, limits, load_error=load_error)
     try:
         plugin = run_hidden_tests(assignment, submission, seeds)
@@ -128,9 +128,9 @@ def grade_notebook(
         "output": _summary(submission, load_error, mode),
         "tests": tests,
         "extra_data": {
-            "assignment": assignment,
+            "assignment": assignment.name,
             "notebook": os.fspath(notebook.name),
-            "notebook_sha256": fingerprint(notebook),
+            "notebook_sha256": "" if refused else fingerprint(notebook),
             "load_error": load_error,
             "hit_limit": submission.hit_limit,
             "events": submission.events,
@@ -143,8 +143,7 @@ def grade_notebook(
 
 def recorded_seeds(results: dict) -> dict[str, int]:
     """The rng seed of each test in an earlier results.json (malformed entries are left out)."""
-    extra = results.get("extra_data")
-    seeds = extra.get("seeds") if isinstance(extra, dict) else None
+    seeds = Results.of(results).extra.get("seeds")
     if not isinstance(seeds, dict):
         return {}
     readable = {name: seed for name, seed in seeds.items() if isinstance(seed, str) and seed.isdigit()}

@@ -1,4 +1,4 @@
-"""One student's submission as the hidden tests see it: `submission.call("mse", ...)` returns plain data.
+"""One student's submission as the hidden tests see it: `submission.call("f", ...)` returns plain data.
 
 The notebook's code cells run in a fresh sandboxed process on first use. If that process dies or hangs
 (os._exit, a limit, an infinite loop that ignores the alarm), the call at fault fails and the next call
@@ -16,7 +16,7 @@ import time
 from autograder.grading.limits import Limits
 from autograder.sandbox.inside import protocol
 from autograder.sandbox.launcher import Sandbox, SandboxError
-from autograder.testkit.values import Value, decode, to_spec
+from autograder.testkit.values import Handle, Value, decode, to_spec
 
 TIMEOUTS_BEFORE_GIVING_UP = 2  # a function that never returned but ran past the call limit this often
 GRACE_SECONDS = 3.0  # beyond the in-sandbox alarm, before the grader kills a process that ignores it
@@ -41,7 +41,7 @@ def clip(text, limit: int) -> str:
 
 def student_where(where: str, cells: list[str]) -> str:
     """The sandbox's "cell 44, line 6" (code cells counted from 0) in words a student can find in the
-    notebook: "line 6 of the cell that defines gradients", else "line 3 of code cell 8" (from 1)."""
+    notebook: "line 6 of the cell that defines f", else "line 3 of code cell 8" (from 1)."""
     match = re.fullmatch(r"cell (\d+), line (\d+)", where)
     if not match or not 0 <= int(match[1]) < len(cells):
         return where
@@ -66,7 +66,7 @@ def call_error(error, cells: list[str]) -> CallError:
 class CallError:
     type: str  # the exception's class name, or Timeout / Crashed / Missing / Unavailable
     message: str
-    where: str | None = None  # "line 3 of the cell that defines mse", in the student's notebook
+    where: str | None = None  # "line 3 of the cell that defines f", in the student's notebook
 
     def __str__(self) -> str:
         where = f" (at {self.where})" if self.where else ""
@@ -82,6 +82,7 @@ class CallResult:
     error: CallError | None = None
     output: str = ""
     seconds: float = 0.0
+    handle: Handle | None = None  # the result, kept in the sandbox (calls made with keep=True)
 
 
 @dataclasses.dataclass
@@ -201,18 +202,35 @@ class Submission:
 
     # -- calls ------------------------------------------------------------------------------------------
 
-    def call(self, fn: str, *args, backward: bool = False, stand_ins: tuple[str, ...] = ()) -> CallResult:
+    def call(
+        self, fn: str, *args, backward: bool = False, stand_ins: tuple[str, ...] = (), keep: bool = False
+    ) -> CallResult:
         """Call the student's `fn` in the sandbox with these arguments (NumPy arrays become tensors of
-        their dtype; see autograder.testkit.values for models, generators and functions). With backward=True,
-        backward() runs through the result (summed if not a scalar). `stand_ins` replaces those names in
-        the student's namespace by known-good versions during the call."""
+        their dtype; `helper(...)` specs and Handles build other objects, see autograder.testkit.values).
+        With backward=True, backward() runs through the result (summed if not a scalar). `stand_ins`
+        replaces those names in the student's namespace by the helpers' known-good versions during the
+        call. With keep=True the result stays in the sandbox as `CallResult.handle`."""
+        callee = {"kind": "student", "name": fn}
+        return self._call(fn, callee, args, backward=backward, stand_ins=stand_ins, keep=keep)
+
+    def call_helper(self, name: str, *args, keep: bool = False) -> CallResult:
+        """Call `helpers.<name>(*args)` in the sandbox, e.g. to copy reference weights into a model the student
+        returned (pass its Handle). It runs on the student's objects, so its failure is the student's."""
+        return self._call(name, {"kind": "helper", "name": name}, args, keep=keep)
+
+    def call_handle(self, handle: Handle, *args, label: str, backward: bool = False, keep: bool = False) -> CallResult:
+        """Call an object the student returned (kept with keep=True), e.g. a model on the test's inputs.
+        `label` names it in messages and in the bookkeeping of calls that crash."""
+        return self._call(label, {"kind": "handle", "id": handle.id}, args, backward=backward, keep=keep)
+
+    def _call(self, fn: str, callee: dict, args, backward=False, stand_ins=(), keep=False) -> CallResult:
         if fn in self._given_up:
             return CallResult(ok=False, error=CallError("NotCalledAgain", self._given_up[fn]))
         reason = self._ensure_started()
         if reason:
             return CallResult(ok=False, error=CallError("Unavailable", reason))
-        request = {"op": "call", "fn": fn, "args": [to_spec(a) for a in args], "backward": backward,
-                   "stand_ins": list(stand_ins)}  # fmt: skip
+        request = {"op": "call", "callee": callee, "args": [to_spec(a) for a in args], "backward": backward,
+                   "stand_ins": list(stand_ins), "keep": keep}  # fmt: skip
         try:
             protocol.send(self._sock, request)
             reply = self._receive(self.limits.call_seconds * (2 if backward else 1) + GRACE_SECONDS)
@@ -253,7 +271,11 @@ class Submission:
         args_after = reply.get("args_after")
         if not isinstance(args_after, list):
             raise protocol.ProtocolError("args_after is not a list")
+        handle = reply.get("handle")
+        if handle is not None and type(handle) is not int:
+            raise protocol.ProtocolError("handle is not an int")
         return CallResult(
             ok=True, value=decode(reply.get("result")), args_after=tuple(decode(a) for a in args_after),
             backward_error=backward_error, output=text, seconds=float(seconds),
+            handle=None if handle is None else Handle(handle),
         )  # fmt: skip

@@ -18,40 +18,28 @@ gets wrong fixed on the way through:
 - A notebook nbgrader cannot render (unreadable, not in the gradebook) still gets a page in the same
   style, written here, with the score (0 when the notebook could not be read) and the reason.
 
-Pictures come only from `extra_data.evidence` in results.json, never from running anything. The hidden
-tests fill it with plain data (JSON numbers and lists, nothing else):
-
-    evidence["train"] = {
-        "x": [float, ...],               # the training inputs, subsampled to at most 300 points
-        "y": [float, ...],               # the matching targets, same length as x
-        "target": [a, b],                # the line train should reach (least squares): y = a x + b
-        "student_params": [w, b] | None, # the student's model after train(), None if train failed
-        "student_losses": [float, ...] | None,  # what the student's train returned, None if it failed
-        "reference_losses": [float, ...],       # the reference train on the same data and settings
-    }
-
-With it the `train` block shows the student's line against the data and the target, and the student's
-loss curve against the reference's (embedded base64 PNGs); without it, a one-line note.
+Pictures come only from `extra_data.evidence` in results.json, never from running anything: the hidden tests
+fill it with plain data in the shape evidence.py documents, and the block of each graded function draws its
+own figures (embedded base64 PNGs) with its notes; a function without evidence gets no picture.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from autograder.gradebook.records import GRADE_CELL_PREFIX, db_url
+from autograder.course import CONFIG_NAME, Course
+from autograder.gradebook.records import GRADE_CELL_PREFIX
+from autograder.grading.results import Results, Test
 from autograder.pages import figures
+from autograder.pages.evidence import EvidenceError, read_evidence
 from autograder.pages.text import esc as _esc
-from autograder.pages.text import finite as _num
 
 TEMPLATE_NAME = "course_feedback_page.html.j2"  # lives in memory: a DictLoader, never a file
-MAX_DATA_POINTS = 300  # points of the data drawn in the fit picture
-MAX_LOSS_STEPS = 5000  # points of a loss curve drawn (longer curves are thinned evenly)
 SOURCE_CHARS = 50_000  # one cell's source (a pasted data dump must not make a page of megabytes)
 OUTPUT_TEXT_CHARS = 20_000  # one print, repr or traceback of the student's own outputs
 OUTPUT_BUDGET_CHARS = 900_000  # all of a notebook's outputs together (its plots are ~100 kB each)
@@ -90,75 +78,6 @@ pre.course-output { padding: 0.5em; background: #fcf8e3; border: 1px solid #faeb
 </style>"""
 
 
-class EvidenceError(ValueError):
-    """The evidence is there but not in the documented shape."""
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainEvidence:
-    x: list[float]
-    y: list[float]
-    target: tuple[float, float]
-    student_params: tuple[float, float] | None
-    student_losses: list[float] | None
-    reference_losses: list[float]
-
-
-# -- reading evidence: plain data only, checked strictly ---------------------------------------------------
-
-
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EvidenceError(f"{what} is not a number")
-    return float(value)
-
-
-def _numbers(value: Any, what: str, limit: int) -> list[float]:
-    if not isinstance(value, list) or not value:
-        raise EvidenceError(f"{what} is not a non-empty list")
-    numbers = [_number(v, what) for v in value]
-    if len(numbers) > limit:  # thin evenly, keeping the first and the last
-        numbers = [numbers[round(i * (len(numbers) - 1) / (limit - 1))] for i in range(limit)]
-    return numbers
-
-
-def _pair(value: Any, what: str) -> tuple[float, float]:
-    if not isinstance(value, list | tuple) or len(value) != 2:
-        raise EvidenceError(f"{what} is not a pair of numbers")
-    return _number(value[0], what), _number(value[1], what)
-
-
-def train_evidence(evidence: Any) -> TrainEvidence | None:
-    """`evidence["train"]` checked against the documented shape; None when there is none."""
-    if not isinstance(evidence, dict) or evidence.get("train") is None:
-        return None
-    train = evidence["train"]
-    if not isinstance(train, dict):
-        raise EvidenceError("evidence['train'] is not a mapping")
-    x = _numbers(train.get("x"), "x", sys.maxsize)
-    y = _numbers(train.get("y"), "y", sys.maxsize)
-    if len(x) != len(y):
-        raise EvidenceError("x and y differ in length")
-    pairs = [(a, b) for a, b in zip(x, y, strict=True) if math.isfinite(a) and math.isfinite(b)]
-    if not pairs:
-        raise EvidenceError("no finite data point")
-    if len(pairs) > MAX_DATA_POINTS:
-        pairs = [pairs[i * len(pairs) // MAX_DATA_POINTS] for i in range(MAX_DATA_POINTS)]
-    target = _pair(train.get("target"), "target")
-    if not all(math.isfinite(v) for v in target):
-        raise EvidenceError("the target line is not finite")
-    params = train.get("student_params")
-    losses = train.get("student_losses")
-    return TrainEvidence(
-        x=[p[0] for p in pairs],
-        y=[p[1] for p in pairs],
-        target=target,
-        student_params=None if params is None else _pair(params, "student_params"),
-        student_losses=None if losses is None else _numbers(losses, "student_losses", MAX_LOSS_STEPS),
-        reference_losses=_numbers(train.get("reference_losses"), "reference_losses", MAX_LOSS_STEPS),
-    )
-
-
 # -- HTML fragments, everything from results escaped -------------------------------------------------------
 
 
@@ -170,67 +89,38 @@ def _anchor(function: str) -> str:
     return "results-" + re.sub(r"[^A-Za-z0-9_-]", "-", function)
 
 
-def tests_by_function(results: dict) -> dict[str, list[dict]]:
-    """The tests of each graded function (its tag), functions in the order their tests ran."""
-    grouped: dict[str, list[dict]] = {}
-    for test in results.get("tests") or []:
-        if isinstance(test, dict):
-            tags = test.get("tags") or ["other"]
-            grouped.setdefault(str(tags[0]), []).append(test)
-    return grouped
-
-
-def evidence_html(evidence: Any) -> str:
-    """The two pictures of the train block, or a one-line note saying why there are none."""
+def evidence_html(evidence: Any, function: str) -> str:
+    """The pictures a hidden test kept for this function, with their notes; a note if they are malformed."""
     try:
-        train = train_evidence(evidence)
+        kept = read_evidence(evidence, function)
     except EvidenceError as exc:
-        return f'<p class="course-note">No pictures: the record of your training is incomplete ({_esc(exc)}).</p>'
-    if train is None:
-        return '<p class="course-note">No pictures: the grader kept no record of your training for this submission.</p>'
-    fit = figures.fit_figure(train.x, train.y, train.target, train.student_params)
-    loss = figures.loss_figure(train.student_losses, train.reference_losses)
-    notes = []
-    if train.student_params is None:
-        notes.append("Your train() gave no trained model, so only the target line is drawn.")
-    elif not all(math.isfinite(p) for p in train.student_params):
-        notes.append("Your trained parameters are not finite numbers (training diverged), so your line is not drawn.")
-    if train.student_losses is None:
-        notes.append("Your train() returned no losses, so only the reference's curve is drawn.")
-    elif not all(math.isfinite(v) for v in train.student_losses):
-        first = next(i for i, v in enumerate(train.student_losses) if not math.isfinite(v))
-        notes.append(f"Your loss stopped being a finite number at step {first}: training diverged.")
-    captions = (
-        "Your model after train() (dashed) against the target line and a sample of the data.",
-        "Your losses (dashed) against the reference train() on the same data and settings.",
-    )
+        return f'<p class="course-note">No pictures: the record the grader kept is incomplete ({_esc(exc)}).</p>'
+    if kept is None:
+        return ""
     parts = [
-        f"<figure>{figures.img_tag(fit, 'your fitted line and the target line')}<figcaption>{captions[0]}"
-        "</figcaption></figure>",
-        f"<figure>{figures.img_tag(loss, 'your loss curve and the reference loss curve')}<figcaption>{captions[1]}"
-        "</figcaption></figure>",
+        f"<figure>{figures.img_tag(figures.draw(figure), figure.alt or figure.title)}"
+        f"<figcaption>{_esc(figure.caption)}</figcaption></figure>"
+        for figure in kept.figures
     ]
-    parts += [f'<p class="course-note">{_esc(note)}</p>' for note in notes]
-    return '<div class="course-figures">' + "".join(parts) + "</div>"
+    parts += [f'<p class="course-note">{_esc(note)}</p>' for note in kept.notes]
+    return '<div class="course-figures">' + "".join(parts) + "</div>" if parts else ""
 
 
-def function_block(function: str, tests: list[dict], evidence: Any = None) -> str:
+def function_block(function: str, tests: list[Test], evidence: Any = None) -> str:
     """A panel with every test of one graded function: name, points, passed or failed, message."""
-    score = sum(_num(t.get("score")) for t in tests)
-    max_score = sum(_num(t.get("max_score")) for t in tests)
+    score = sum(t.score for t in tests)
+    max_score = sum(t.max_score for t in tests)
     rows = []
     for test in tests:
-        passed = test.get("status") == "passed"
-        status = "&#10004; passed" if passed else "&#10008; failed"
-        message = str(test.get("output") or "")
+        status = "&#10004; passed" if test.passed else "&#10008; failed"
         rows.append(
-            f'<tr class="{"course-passed" if passed else "course-failed"}">'
-            f"<td>{_esc(test.get('name', ''))}</td>"
-            f"<td>{_esc(_points(_num(test.get('score')), _num(test.get('max_score'))))}</td>"
+            f'<tr class="{"course-passed" if test.passed else "course-failed"}">'
+            f"<td>{_esc(test.name)}</td>"
+            f"<td>{_esc(_points(test.score, test.max_score))}</td>"
             f'<td class="course-status">{status}</td>'
-            f"<td><pre>{_esc(message)}</pre></td></tr>"
+            f"<td><pre>{_esc(test.output)}</pre></td></tr>"
         )
-    pictures = evidence_html(evidence) if function == "train" else ""
+    pictures = evidence_html(evidence, function)
     return (
         f'<div class="panel panel-default course-results" id="{_anchor(function)}">'
         f'<div class="panel-heading"><strong>Hidden tests of <code>{_esc(function)}</code></strong>'
@@ -241,19 +131,12 @@ def function_block(function: str, tests: list[dict], evidence: Any = None) -> st
     )
 
 
-def total_score(results: dict) -> tuple[float, float]:
-    """The score shown: 0 when the notebook could not be read, whatever else the results say."""
-    extra = results.get("extra_data") or {}
-    score = 0.0 if extra.get("load_error") else _num(results.get("score"))
-    return score, _num(results.get("max_score"))
-
-
 def summary_html(assignment: str, results: dict, placed: set[str], note: str | None = None) -> str:
     """The top of the page: total, what went wrong overall, a table of functions, and the blocks of any
     function that has no test cell in the notebook (`placed` are those shown next to their cell)."""
-    grouped = tests_by_function(results)
-    score, max_score = total_score(results)
-    extra = results.get("extra_data") or {}
+    typed = Results.of(results)
+    grouped = typed.by_function()
+    score, max_score, extra = typed.score, typed.max_score, typed.extra
     parts = [STYLE, '<div class="panel panel-info course-summary" id="course-results">']
     parts.append(
         f'<div class="panel-heading"><h4>Hidden tests of {_esc(assignment)}: '
@@ -267,7 +150,7 @@ def summary_html(assignment: str, results: dict, placed: set[str], note: str | N
         )
     if note:
         parts.append(f"<p>{_esc(note)}</p>")
-    output = str(results.get("output") or "").strip()
+    output = str(typed.data.get("output") or "").strip()
     if output:
         parts.append(f'<pre class="course-output">{_esc(output)}</pre>')
     parts.append(
@@ -277,9 +160,9 @@ def summary_html(assignment: str, results: dict, placed: set[str], note: str | N
     )
     rows = []
     for function, tests in grouped.items():
-        passed = sum(1 for t in tests if t.get("status") == "passed")
-        function_score = sum(_num(t.get("score")) for t in tests)
-        function_max = sum(_num(t.get("max_score")) for t in tests)
+        passed = sum(1 for t in tests if t.passed)
+        function_score = sum(t.score for t in tests)
+        function_max = sum(t.max_score for t in tests)
         rows.append(
             f'<tr><td><a href="#{_anchor(function)}"><code>{_esc(function)}</code></a></td>'
             f"<td>{_esc(_points(function_score, function_max))}</td><td>{passed} of {len(tests)}</td></tr>"
@@ -291,7 +174,7 @@ def summary_html(assignment: str, results: dict, placed: set[str], note: str | N
         )
     for function, tests in grouped.items():
         if function not in placed:
-            parts.append(function_block(function, tests, extra.get("evidence")))
+            parts.append(function_block(function, tests, typed.evidence()))
     parts.append("</div></div>")
     return "".join(parts)
 
@@ -389,7 +272,7 @@ def _nbgrader_classes():
             results = self.students[student]
             budget = [OUTPUT_BUDGET_CHARS]
             placed: dict[str, str] = {}
-            grouped = tests_by_function(results)
+            grouped = Results.of(results).by_function()
             for cell in nb.cells:
                 if len(cell.source) > SOURCE_CHARS:
                     cell.source = (
@@ -406,7 +289,7 @@ def _nbgrader_classes():
                         placed[function] = grade_id
                 else:
                     cell.outputs = cap_outputs(cell.get("outputs", []), budget)
-            evidence = (results.get("extra_data") or {}).get("evidence")
+            evidence = Results.of(results).evidence()
             resources["course"] = {
                 "summary": summary_html(self.assignment, results, set(placed)),
                 "blocks": {gid: function_block(f, grouped[f], evidence) for f, gid in placed.items()},
@@ -414,25 +297,6 @@ def _nbgrader_classes():
             return nb, resources
 
     return FeedbackExporter, ManualCommentsOnly, HideTestsAddResults
-
-
-def _course_config(course_root: Path):
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config_file = course_root / "nbgrader_config.py"
-    if config_file.exists():
-        return PyFileConfigLoader(config_file.name, str(course_root)).load_config()
-    return Config()
-
-
-def _directories(course_root: Path) -> tuple[Path, Path]:
-    """The course's autograded and feedback folders (nbgrader's names unless its config says otherwise)."""
-    directories = _course_config(course_root).CourseDirectory
-    return (
-        course_root / directories.get("autograded_directory", "autograded"),
-        course_root / directories.get("feedback_directory", "feedback"),
-    )
 
 
 def _quiet_logger() -> logging.Logger:
@@ -447,18 +311,18 @@ def _quiet_logger() -> logging.Logger:
     return logger
 
 
-def _render_with_nbgrader(assignment: str, course_root: Path, students: dict[str, dict]) -> None:
+def _render_with_nbgrader(course: Course, assignment: str, students: dict[str, dict]) -> None:
     """One run of nbgrader's GenerateFeedback over the given students (every other student excluded)."""
     from nbgrader.converters import GenerateFeedback, NbGraderException
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.preprocessors import GetGrades
+    from traitlets.config.loader import PyFileConfigLoader
 
     exporter, manual_comments_only, hide_tests_add_results = _nbgrader_classes()
-    config = _course_config(course_root)
-    autograded, _ = _directories(course_root)
-    others = sorted(p.name for p in autograded.iterdir() if p.is_dir() and p.name not in students)
-    config.CourseDirectory.root = str(course_root)
-    config.CourseDirectory.db_url = db_url(course_root)
+    config = PyFileConfigLoader(CONFIG_NAME, str(course.root)).load_config()  # nbgrader's own, whole
+    others = sorted(p.name for p in course.autograded.iterdir() if p.is_dir() and p.name not in students)
+    config.CourseDirectory.root = str(course.root)
+    config.CourseDirectory.db_url = course.db_url
     config.CourseDirectory.assignment_id = assignment
     config.CourseDirectory.student_id = "*"
     config.CourseDirectory.student_id_exclude = ",".join(others)
@@ -497,7 +361,8 @@ def _bootstrap_css() -> str:
 
 def standalone_page(assignment: str, student: str, results: dict, note: str | None) -> str:
     """A page in the style of nbgrader's, without the notebook: every block is in the summary."""
-    score, max_score = total_score(results)
+    typed = Results.of(results)
+    score, max_score = typed.score, typed.max_score
     summary = summary_html(assignment, results, placed=set(), note=note)
     return (
         '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8" />\n'
@@ -510,14 +375,13 @@ def standalone_page(assignment: str, student: str, results: dict, note: str | No
     )
 
 
-def write_feedback(assignment: str, course_root: Path, results_by_student: dict[str, dict]) -> dict[str, Path]:
-    """One HTML page per student at `course_root/feedback/<student>/<assignment>/<assignment>.html`.
+def write_feedback(course: Course, assignment: str, results_by_student: dict[str, dict]) -> dict[str, Path]:
+    """One HTML page per student at `feedback/<student>/<assignment>/<assignment>.html` in the course.
 
     Students whose autograded notebook is there are rendered by nbgrader's generate_feedback (it needs
     their grades in the gradebook); the others, and any nbgrader fails on, get a page written here.
     """
-    course_root = Path(course_root).resolve()
-    autograded, feedback = _directories(course_root)
+    autograded, feedback = course.autograded, course.feedback
     for student in results_by_student:
         if not student or Path(student).name != student or student in (".", ".."):
             raise ValueError(f"not a usable student id: {student!r}")
@@ -528,15 +392,15 @@ def write_feedback(assignment: str, course_root: Path, results_by_student: dict[
     renderable = {
         student: results
         for student, results in results_by_student.items()
-        if notebooks[student].is_file() and not (results.get("extra_data") or {}).get("load_error")
+        if notebooks[student].is_file() and not Results.of(results).load_error
     }
     if renderable:
-        _render_with_nbgrader(assignment, course_root, renderable)
+        _render_with_nbgrader(course, assignment, renderable)
     for student, results in results_by_student.items():
         if pages[student].exists():
             continue
         note = None
-        if not (results.get("extra_data") or {}).get("load_error"):
+        if not Results.of(results).load_error:
             note = "Your notebook itself cannot be shown on this page; the results of the hidden tests are all here."
             if student in renderable:
                 print(

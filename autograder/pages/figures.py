@@ -17,6 +17,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from autograder.pages import evidence
+
 DPI = 72  # modest: a picture of about 20-40 kB keeps a feedback page well under its size budget
 WIDTH, HEIGHT = 6.4, 3.6  # inches; 460 x 260 px at DPI
 STUDENT_COLOUR, REFERENCE_COLOUR, DATA_COLOUR = "tab:orange", "tab:blue", "0.55"
@@ -41,73 +43,63 @@ def img_tag(figure: Figure, alt: str, dpi: int = DPI) -> str:
     return f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}" width="{width}">'
 
 
-def _finite(values: Sequence[float]) -> list[tuple[int, float]]:
-    return [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
+CLASS_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
+                 "tab:gray", "tab:olive", "tab:cyan")  # fmt: skip
+ROLE_STYLE = {  # colour, line style, width
+    "data": (DATA_COLOUR, "-", 1.5),
+    "reference": (REFERENCE_COLOUR, "-", 2.0),
+    "student": (STUDENT_COLOUR, "--", 2.0),
+}
 
 
-def line_text(slope: float, intercept: float) -> str:
-    """y = 1.5 x - 2 as "1.500 x − 2.000", not "1.500 x + -2.000"."""
-    return f"{slope:.3f} x {'−' if intercept < 0 else '+'} {abs(intercept):.3f}"
+def _class_colour(class_id: int) -> str:
+    return CLASS_COLOURS[class_id % len(CLASS_COLOURS)]
 
 
-def fit_figure(
-    x: Sequence[float],
-    y: Sequence[float],
-    target: tuple[float, float],
-    student_params: tuple[float, float] | None,
-) -> Figure:
-    """The data, the target line y = a x + b and the student's fitted line y = w x + b."""
+def draw(spec: evidence.Figure) -> Figure:
+    """One evidence figure (already read strictly by evidence.py): its layers in order, on one axes."""
+    from matplotlib.colors import ListedColormap
+
     figure = new_figure()
     axes = figure.add_subplot()
-    axes.scatter(x, y, s=6, color=DATA_COLOUR, alpha=0.6, linewidths=0, label="data (a sample)")
-    low, high = min(x), max(x)
-    a, b = target
-    axes.plot(
-        [low, high], [a * low + b, a * high + b], color=REFERENCE_COLOUR, lw=2, label=f"target: {line_text(a, b)}"
-    )
-    if student_params is not None and all(math.isfinite(p) for p in student_params):
-        w, c = student_params
-        axes.plot(
-            [low, high],
-            [w * low + c, w * high + c],
-            color=STUDENT_COLOUR,
-            lw=2,
-            ls="--",
-            label=f"yours: {line_text(w, c)}",
-        )
-        y_low, y_high = min(y), max(y)
-        margin = 0.5 * (y_high - y_low) + 1.0
-        axes.set_ylim(y_low - margin, y_high + margin)  # a wild line must not squash the data to a stripe
-    axes.set_xlabel("x")
-    axes.set_ylabel("y")
-    axes.set_title("Your trained line against the data")
-    axes.legend(loc="best", fontsize="small")
-    return figure
-
-
-def loss_figure(student_losses: Sequence[float] | None, reference_losses: Sequence[float]) -> Figure:
-    """Loss per step, the student's training against the reference's (log scale when every loss is positive)."""
-    figure = new_figure()
-    axes = figure.add_subplot()
-    curves = [("reference", reference_losses, REFERENCE_COLOUR, "-")]
-    if student_losses is not None:
-        curves.append(("yours", student_losses, STUDENT_COLOUR, "--"))
-    drawn = []
-    for label, losses, colour, style in curves:
-        points = _finite(losses)
-        if points:
-            steps, values = zip(*points, strict=True)
-            axes.plot(steps, values, color=colour, ls=style, lw=2, label=label)
-            drawn.extend(values)
-    if drawn and min(drawn) > 0:
+    data_y: list[float] = []
+    drawn_y: list[float] = []
+    labelled = False
+    for layer in spec.layers:
+        colour, style, width = ROLE_STYLE[layer.role]
+        label = layer.label or None
+        labelled = labelled or label is not None
+        if layer.type == "regions":
+            rows, columns = layer.grid
+            grid = [layer.classes[r * columns : (r + 1) * columns] for r in range(rows)]
+            colours = ListedColormap([_class_colour(i) for i in range(max(layer.classes) + 1)])
+            axes.imshow(grid, origin="lower", extent=(*layer.x, *layer.y), cmap=colours, alpha=0.25,
+                        interpolation="nearest", aspect="auto", vmin=-0.5, vmax=max(layer.classes) + 0.5)  # fmt: skip
+        elif layer.type == "points":
+            colours = [_class_colour(c) for c in layer.classes] if layer.classes is not None else colour
+            marker = "x" if layer.role == "student" else "o"
+            axes.scatter(layer.x, layer.y, s=8, c=colours, alpha=0.7, marker=marker, linewidths=0.8, label=label)
+        else:
+            axes.plot(layer.x, layer.y, color=colour, ls=style, lw=width, label=label)
+        if layer.type != "regions":
+            drawn_y.extend(layer.y)
+            if layer.role == "data":
+                data_y.extend(layer.y)
+    if spec.log_y and drawn_y and min(drawn_y) > 0:
         axes.set_yscale("log")
         plain = FuncFormatter(lambda value, _: f"{value:g}")  # 2, 3, 5 rather than 2x10^0
         axes.yaxis.set_major_formatter(plain)
-        axes.yaxis.set_minor_formatter(plain if max(drawn) < 10 * min(drawn) else NullFormatter())
-    axes.set_xlabel("step")
-    axes.set_ylabel("loss (mse)")
-    axes.set_title("Training loss per step")
-    if drawn:
+        axes.yaxis.set_minor_formatter(plain if max(drawn_y) < 10 * min(drawn_y) else NullFormatter())
+    elif data_y and not any(layer.type == "regions" for layer in spec.layers):
+        low, high = min(data_y), max(data_y)
+        margin = 0.5 * (high - low) + 1.0
+        axes.set_ylim(low - margin, high + margin)  # a wild line must not squash the data to a stripe
+    if spec.equal_aspect:
+        axes.set_aspect("equal", adjustable="box")
+    axes.set_xlabel(spec.xlabel)
+    axes.set_ylabel(spec.ylabel)
+    axes.set_title(spec.title)
+    if labelled:
         axes.legend(loc="best", fontsize="small")
     return figure
 

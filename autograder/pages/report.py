@@ -13,6 +13,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
+from autograder.grading.results import Results
 from autograder.pages import figures
 from autograder.pages.text import esc as _esc
 from autograder.pages.text import finite as _num
@@ -35,22 +36,10 @@ pre { white-space: pre-wrap; word-break: break-word; margin: 0; font-size: 12px;
 </style>"""
 
 
-def _extra(results: dict) -> dict:
-    extra = results.get("extra_data")
-    return extra if isinstance(extra, dict) else {}
-
-
-def _tests(results: dict) -> list[dict]:
-    return [t for t in results.get("tests") or [] if isinstance(t, dict)]
-
-
-def _function(test: dict) -> str:
-    return str((test.get("tags") or [""])[0])
-
-
-def _readable(results_by_student: dict[str, dict]) -> dict[str, dict]:
+def _readable(results_by_student: dict[str, dict]) -> dict[str, Results]:
     """Submissions whose notebook could be read: an unreadable file says nothing about the mistakes made."""
-    return {s: r for s, r in results_by_student.items() if not _extra(r).get("load_error")}
+    typed = {student: Results.of(results) for student, results in results_by_student.items()}
+    return {student: results for student, results in typed.items() if not results.load_error}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,11 +61,10 @@ def pass_rates(results_by_student: dict[str, dict]) -> list[PassRate]:
     total: Counter[str] = Counter()
     info: dict[str, tuple[str, float]] = {}
     for results in _readable(results_by_student).values():
-        for test in _tests(results):
-            name = str(test.get("name", ""))
-            total[name] += 1
-            passed[name] += test.get("status") == "passed"
-            info.setdefault(name, (_function(test), _num(test.get("max_score"))))
+        for test in results.tests:
+            total[test.name] += 1
+            passed[test.name] += test.passed
+            info.setdefault(test.name, (test.function, test.max_score))
     rates = [PassRate(name, *info[name], passed[name], total[name]) for name in total]
     return sorted(rates, key=lambda r: (r.rate, r.name))
 
@@ -96,10 +84,9 @@ def frequent_failures(results_by_student: dict[str, dict], limit: int = TOP_FAIL
     """Failed tests grouped by test and identical message, most frequent first."""
     groups: dict[tuple[str, str], list[str]] = {}
     for student, results in sorted(_readable(results_by_student).items()):
-        for test in _tests(results):
-            if test.get("status") != "passed":
-                key = (str(test.get("name", "")), str(test.get("output") or "").strip())
-                groups.setdefault(key, []).append(student)
+        for test in results.tests:
+            if not test.passed:
+                groups.setdefault((test.name, test.output.strip()), []).append(student)
     failures = [Failure(test, message, tuple(students)) for (test, message), students in groups.items()]
     return sorted(failures, key=lambda f: (-f.count, f.test, f.message))[:limit]
 
@@ -114,7 +101,7 @@ def troubled(results_by_student: dict[str, dict]) -> list[tuple[str, str, str]]:
     """(student, what happened, why) for each submission that could not be read or hit a limit."""
     rows = []
     for student, results in sorted(results_by_student.items()):
-        extra = _extra(results)
+        extra = Results.of(results).extra
         if extra.get("load_error"):
             rows.append((student, "could not be read", str(extra["load_error"])))
         if extra.get("hit_limit"):
@@ -139,8 +126,8 @@ def _names(students: tuple[str, ...]) -> str:
 
 
 def _overview(assignment: str, results_by_student: dict[str, dict]) -> tuple[str, float]:
-    scores = [_num(r.get("score")) for r in results_by_student.values()]
-    max_scores = Counter(_num(r.get("max_score")) for r in results_by_student.values())
+    scores = [Results.of(r).score for r in results_by_student.values()]
+    max_scores = Counter(Results.of(r).max_score for r in results_by_student.values())
     max_score = max_scores.most_common(1)[0][0] if max_scores else 0.0
     readable = len(_readable(results_by_student))
     parts = [f"<h1>Class report: {_esc(assignment)}</h1>"]
@@ -150,7 +137,7 @@ def _overview(assignment: str, results_by_student: dict[str, dict]) -> tuple[str
             f"mean {statistics.mean(scores):.2f}, median {statistics.median(scores):g}, "
             f"lowest {min(scores):g}, highest {max(scores):g}.</p>"
         )
-    plain = sorted(s for s, r in results_by_student.items() if _extra(r).get("isolation") == "plain")
+    plain = sorted(s for s, r in results_by_student.items() if Results.of(r).extra.get("isolation") == "plain")
     if plain:
         parts.append(
             f'<p class="warn">{len(plain)} submissions were graded without isolation (bubblewrap was not '
@@ -164,13 +151,8 @@ def _per_function(results_by_student: dict[str, dict]) -> str:
     earned: dict[str, list[float]] = {}
     possible: dict[str, float] = {}
     for results in _readable(results_by_student).values():
-        score: dict[str, float] = {}
-        top: dict[str, float] = {}
-        for test in _tests(results):
-            function = _function(test)
-            score[function] = score.get(function, 0.0) + _num(test.get("score"))
-            top[function] = top.get(function, 0.0) + _num(test.get("max_score"))
-        for function, value in score.items():
+        top = results.function_max_scores()
+        for function, value in results.function_scores().items():
             earned.setdefault(function, []).append(value)
             possible[function] = max(possible.get(function, 0.0), top[function])
     rows = "".join(
@@ -192,7 +174,7 @@ def report_html(assignment: str, results_by_student: dict[str, dict]) -> str:
         f"</title>\n{STYLE}\n</head>\n<body>\n",
         overview,
     ]
-    scores = [_num(r.get("score")) for r in results_by_student.values()]
+    scores = [Results.of(r).score for r in results_by_student.values()]
     if scores:
         histogram = figures.histogram_figure(scores, max_score)
         parts.append(f"<h2>Scores</h2><p>{figures.img_tag(histogram, 'histogram of the scores')}</p>")
@@ -230,8 +212,8 @@ def report_html(assignment: str, results_by_student: dict[str, dict]) -> str:
 
     rows = "".join(
         f"<tr><td>{_esc(student)}</td><td class='num'>{seconds:.2f} s</td><td class='num'>"
-        f"{_points(_num(r.get('score')))} / {_points(_num(r.get('max_score')))}</td>"
-        f"<td>{'yes' if _extra(r).get('hit_limit') else ''}</td></tr>"
+        f"{_points(Results.of(r).score)} / {_points(Results.of(r).max_score)}</td>"
+        f"<td>{'yes' if Results.of(r).extra.get('hit_limit') else ''}</td></tr>"
         for student, seconds, r in slowest(results_by_student)
     )
     parts.append(

@@ -27,10 +27,7 @@ from pathlib import Path
 
 from autograder.grading.limits import SANDBOX_MEMORY_MB, SCRATCH_MB
 
-HERE = Path(__file__).resolve().parent
-INSIDE = HERE / "inside"  # the code that runs in the sandbox
-KIT_ROOT = HERE.parents[1]
-COURSE_UTILS = KIT_ROOT / "course_utils"
+INSIDE = Path(__file__).resolve().parent / "inside"  # the code that runs in the sandbox
 STARTUP_SECONDS = 60.0  # importing torch in a cold sandbox takes ~3 s; a loaded machine may need more
 CONTROL_SECONDS = 20.0
 SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/etc/alternatives")
@@ -231,8 +228,15 @@ class Sandbox:
     """One warm zygote that grades submissions one after another, each in a fresh forked process."""
 
     def __init__(
-        self, require_isolation: bool = False, memory_mb: int = SANDBOX_MEMORY_MB, scratch_mb: int = SCRATCH_MB
+        self,
+        require_isolation: bool = False,
+        memory_mb: int = SANDBOX_MEMORY_MB,
+        scratch_mb: int = SCRATCH_MB,
+        course_utils: Path | None = None,
+        helpers: Path | None = None,
     ):
+        """`course_utils`: the course's package the notebooks import; `helpers`: the assignment's helpers
+        module (both are visible to student code, so neither may hold a secret)."""
         self.mode, reason = isolation()
         if self.mode == "plain":
             message = f"grading is NOT isolated: {reason}. Student code can read and write the grader's files."
@@ -242,10 +246,14 @@ class Sandbox:
         self._tmp = tempfile.TemporaryDirectory(prefix="course-sandbox-")
         self._root = Path(self._tmp.name) / "sandbox"
         self._root.mkdir()
-        for name in ("worker.py", "protocol.py"):
-            shutil.copy2(INSIDE / name, self._root / name)
-        if COURSE_UTILS.is_dir():
-            shutil.copytree(COURSE_UTILS, self._root / "course_utils", ignore=shutil.ignore_patterns("__pycache__"))
+        for path in INSIDE.glob("*.py"):
+            if path.name != "__init__.py":
+                shutil.copy2(path, self._root / path.name)
+        if course_utils is not None and course_utils.is_dir():
+            shutil.copytree(course_utils, self._root / "course_utils", ignore=shutil.ignore_patterns("__pycache__"))
+        self._with_helpers = helpers is not None
+        if helpers is not None:
+            shutil.copy2(helpers, self._root / "helpers.py")
         self._scratch_mb = scratch_mb
         self._cgroups, self.memory_capped = _make_cgroups(memory_mb)
         self._process: subprocess.Popen | None = None
@@ -263,7 +271,7 @@ class Sandbox:
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         if self.mode == "plain":
             scratch = str(Path(self._tmp.name) / "scratch")
-            config = {"mode": "plain", "scratch": scratch, "student_uid": None}
+            config = {"mode": "plain", "scratch": scratch, "student_uid": None, "helpers": self._with_helpers}
             argv = [sys.executable, "-E", "-s", str(self._root / "worker.py")]
             env = _environment(str(Path(self._tmp.name) / "home"))
             Path(env["HOME"]).mkdir(exist_ok=True)
@@ -272,7 +280,7 @@ class Sandbox:
             root = self.mode == "bwrap-root"
             # A uid of its own per sandbox: RLIMIT_NPROC counts per uid, so workers cannot starve each other.
             uid = 200_000 + secrets.randbelow(800_000) if root else None
-            config = {"mode": self.mode, "scratch": "/tmp/scratch", "student_uid": uid}
+            config = {"mode": self.mode, "scratch": "/tmp/scratch", "student_uid": uid, "helpers": self._with_helpers}
             bwrap = bwrap_command(self._root, root, self._scratch_mb)
             argv = [*bwrap, sys.executable, "-E", "-s", "/sandbox/worker.py"]
             env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None

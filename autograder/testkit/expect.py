@@ -10,11 +10,14 @@ data the sandbox sent (`Value`s); nothing here touches an object the student mad
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from autograder.grading.submission import CallResult
 from autograder.testkit.values import Value
+
+if TYPE_CHECKING:  # a type hint only: the submission imports this package's values
+    from autograder.grading.submission import CallResult
 
 MAX_MESSAGE_CHARS = 300  # of a student's exception message quoted back
 
@@ -197,3 +200,34 @@ def expect_unchanged(after: Value, before: np.ndarray, what: str, hint: str | No
     if after.version != 0:
         message = f"{what} was modified in place (an in-place operation ran on it, even if its values look the same)."
         raise Mistake(_with_hint(message, hint))
+
+
+def same_value(first: Value, second: Value) -> bool:
+    """Two answers are the same: same kind, type, dtype and shape, equal numbers (NaN equal to NaN), the same
+    items, parameters and entries."""
+    if (first.kind, first.dtype, first.shape, first.type_name, first.length) != (
+        second.kind, second.dtype, second.shape, second.type_name, second.length
+    ):  # fmt: skip
+        return False
+    if first.kind in ("bool", "int", "float", "str"):
+        return first.value == second.value or (first.value != first.value and second.value != second.value)
+    if first.array is not None or second.array is not None:
+        if first.array is None or second.array is None or not np.array_equal(first.array, second.array, equal_nan=True):
+            return False
+    pairs = [*zip(first.items, second.items, strict=False)]
+    if first.fields.keys() != second.fields.keys():
+        return False
+    pairs += [(first.fields[name], second.fields[name]) for name in first.fields]
+    return len(first.items) == len(second.items) and all(same_value(a, b) for a, b in pairs)
+
+
+def expect_same_twice(first: Value, second: Value, what: str) -> None:
+    """The second call with the same inputs must answer exactly as the first: a function that keeps state
+    between calls (a .grad that accumulates, a global counter, a reused model) is wrong."""
+    if not same_value(first, second):
+        raise Mistake(
+            f"{what} gave a different answer when called a second time with the same inputs "
+            f"(first {first.describe()}, then {second.describe()}).\n"
+            "Hint: the function seems to keep state between calls, e.g. a .grad that accumulates, a global, or a "
+            "tensor or model kept from the last call. Make each call start afresh."
+        )

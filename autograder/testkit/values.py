@@ -50,19 +50,25 @@ def spec_generator(items: Sequence) -> dict:
     return spec_list(items, kind="generator")
 
 
-def spec_line_model(weight: float, bias: float, dtype: str = "float32") -> dict:
-    """nn.Sequential(nn.Linear(1, 1), nn.Flatten(0, 1)) with the given parameters."""
-    return {"kind": "line_model", "weight": float(weight), "bias": float(bias), "dtype": dtype}
+def helper(name: str, *args) -> dict:
+    """The object `helpers.<name>(*args)` makes inside the sandbox, from the assignment's helpers module
+    (a model with given weights, an optimizer over a kept model's parameters, a seeded generator, ...)."""
+    return {"kind": "helper", "name": name, "args": [to_spec(arg) for arg in args]}
 
 
-def spec_polynomial(terms: Sequence[tuple[float, Sequence[int]]]) -> dict:
-    """A function f(*xs) = sum(coef * prod(x_i ** power_i)) over terms, summed to a scalar tensor."""
-    return {"kind": "polynomial", "terms": [[float(c), [int(p) for p in powers]] for c, powers in terms]}
+@dataclasses.dataclass(frozen=True)
+class Handle:
+    """An object that stayed in the sandbox (a call made with keep=True): pass it back as an argument, or
+    call it with Submission.call_handle. Valid only in the process that made it."""
+
+    id: int
 
 
 def to_spec(value) -> dict:
     if isinstance(value, dict) and "kind" in value:
         return value
+    if isinstance(value, Handle):
+        return {"kind": "handle", "id": value.id}
     if isinstance(value, np.ndarray):
         return spec_tensor(value)
     for kind, python_type in (("bool", bool), ("int", int), ("float", float), ("str", str)):
@@ -92,8 +98,12 @@ class Value:
     grad: Value | None = None
     items: tuple[Value, ...] = ()
     length: int = 0
-    type_name: str | None = None  # for opaque values
-    fields: dict[str, Value] = dataclasses.field(default_factory=dict)  # for models
+    type_name: str | None = None  # for opaque values, modules and optimizers
+    fields: dict[str, Value] = dataclasses.field(default_factory=dict)  # a module's parameters, a dict's entries
+    buffers: dict[str, Value] = dataclasses.field(default_factory=dict)  # a module's buffers
+    children: tuple[tuple[str, str], ...] = ()  # a module's direct children: (name, type)
+    training: bool | None = None  # a module's training flag
+    state: Value | None = None  # an optimizer's state_dict, a generator's state tensor
 
     @property
     def is_tensor(self) -> bool:
@@ -111,8 +121,14 @@ class Value:
             return f"a Python {self.kind} ({self.value!r})"
         if self.kind in ("list", "tuple"):
             return f"a {self.kind} of {self.length} items"
-        if self.kind == "model":
-            return "a model"
+        if self.kind == "dict":
+            return f"a dict of {self.length} entries"
+        if self.kind == "module":
+            return f"a model of type {self.type_name}"
+        if self.kind == "optimizer":
+            return f"an optimizer of type {self.type_name}"
+        if self.kind == "generator":
+            return "a torch.Generator"
         return f"an object of type {self.type_name}"
 
 
@@ -176,8 +192,40 @@ def decode(obj, depth: int = 0) -> Value:
             is_leaf=obj.get("is_leaf", True) is True,
             grad=None if grad is None else decode(grad, depth + 1),
         )  # fmt: skip
-    if kind == "model":
-        return Value(kind, fields={name: decode(obj.get(name), depth + 1) for name in ("weight", "bias")})
+    if kind == "dict":
+        entries, length = obj.get("entries"), obj.get("length")
+        _expect(isinstance(entries, list) and type(length) is int, "dict without entries")
+        return Value(kind, fields=_named(entries, depth), length=length)
+    if kind == "module":
+        children, training = obj.get("children"), obj.get("training")
+        _expect(isinstance(children, list) and type(training) is bool, "module without children or training flag")
+        _expect(all(_is_pair(c) and type(c[1]) is str for c in children), "module children are not name/type pairs")
+        return Value(
+            kind, type_name=_type_name(obj), training=training, children=tuple((n, t[:200]) for n, t in children),
+            fields=_named(obj.get("parameters"), depth), buffers=_named(obj.get("buffers"), depth),
+        )  # fmt: skip
+    if kind == "optimizer":
+        return Value(kind, type_name=_type_name(obj), state=decode(obj.get("state"), depth + 1))
+    if kind == "generator":
+        state = decode(obj.get("state"), depth + 1)
+        _expect(state.kind == "tensor", "generator state is not a tensor")
+        return Value(kind, state=state)
+    return Value("opaque", type_name=_type_name(obj))
+
+
+def _type_name(obj: dict) -> str:
     type_name = obj.get("type")
-    _expect(type(type_name) is str, "opaque value without a type name")
-    return Value("opaque", type_name=type_name[:200])
+    _expect(type(type_name) is str, "value without a type name")
+    return type_name[:200]
+
+
+def _is_pair(item) -> bool:
+    return isinstance(item, list) and len(item) == 2 and type(item[0]) is str
+
+
+def _named(entries, depth: int) -> dict[str, Value]:
+    """[[name, value], ...] as a dict of decoded values; names must be strings, and unique."""
+    _expect(isinstance(entries, list) and all(_is_pair(e) for e in entries), "entries are not name/value pairs")
+    named = {name[:200]: decode(value, depth + 1) for name, value in entries}
+    _expect(len(named) == len(entries), "an entry name appears twice")
+    return named

@@ -5,17 +5,21 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.testkit.expect import (
+from autograder.testkit import (
     expect,
     expect_close,
     expect_items,
     expect_tensor,
     expect_unchanged,
+    helper,
+    load_helpers,
     require_ok,
     shape_text,
+    spec_tensor,
 )
-from autograder.testkit.values import spec_polynomial, spec_tensor
 from solutions import line_fit as ref
+
+helpers = load_helpers(__file__)
 
 pytestmark = pytest.mark.grades("gradients")
 
@@ -32,20 +36,9 @@ HINTS = {
 }
 
 
-def polynomial(terms):
-    """The same function the sandbox builds from spec_polynomial."""
-
-    def f(*xs):
-        total = 0
-        for coef, powers in terms:
-            term = coef
-            for x, power in zip(xs, powers, strict=True):
-                if power:
-                    term = term * x**power
-            total = total + term
-        return total.sum()
-
-    return f
+def spec_polynomial(terms) -> dict:
+    """The polynomial, built in the sandbox by the helpers module."""
+    return helper("polynomial", [[float(c), [int(p) for p in powers]] for c, powers in terms])
 
 
 def random_terms(rng, n_inputs: int) -> list[tuple[float, list[int]]]:
@@ -86,7 +79,7 @@ def lesson_answer(inputs) -> list[np.ndarray]:
 
 def expected_gradients(terms, inputs) -> list[np.ndarray]:
     tensors = [torch.from_numpy(np.asarray(t, dtype=np.float64)) for t in inputs]
-    return [g.numpy() for g in ref.gradients(polynomial(terms), *tensors)]
+    return [g.numpy() for g in ref.gradients(helpers.polynomial(terms), *tensors)]
 
 
 def check_gradients(submission, terms, inputs, rtol: float, atol: float, alternatives=()) -> None:

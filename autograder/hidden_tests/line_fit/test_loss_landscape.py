@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.testkit.expect import expect_close, expect_tensor, expect_unchanged, require_ok, shape_text
+from autograder.testkit import expect_close, expect_tensor, expect_unchanged, require_ok, shape_text
 from solutions import line_fit as ref
 
 pytestmark = pytest.mark.grades("loss_landscape")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.testkit.expect import (
+from autograder.testkit import (
     expect,
     expect_close,
     expect_number,
@@ -12,8 +12,8 @@ from autograder.testkit.expect import (
     expect_unchanged,
     require_ok,
     shape_text,
+    spec_tensor,
 )
-from autograder.testkit.values import spec_tensor
 from solutions import line_fit as ref
 
 pytestmark = pytest.mark.grades("mse")

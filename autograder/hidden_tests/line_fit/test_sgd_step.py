@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.testkit.expect import expect, expect_close, expect_tensor, require_ok, shape_text
-from autograder.testkit.values import spec_generator, spec_tensor
+from autograder.testkit import expect, expect_close, expect_tensor, require_ok, shape_text, spec_generator, spec_tensor
 from solutions import line_fit as ref
 
 pytestmark = pytest.mark.grades("sgd_step")

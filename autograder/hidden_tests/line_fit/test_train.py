@@ -5,9 +5,19 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.testkit.expect import Mistake, expect, expect_close, expect_items, expect_number, require_ok
-from autograder.testkit.values import spec_line_model
+from autograder.testkit import (
+    Mistake,
+    expect,
+    expect_close,
+    expect_items,
+    expect_number,
+    helper,
+    load_helpers,
+    require_ok,
+)
 from solutions import line_fit as ref
+
+helpers = load_helpers(__file__)
 
 pytestmark = pytest.mark.grades("train")
 
@@ -33,25 +43,16 @@ def line_data(rng) -> tuple[np.ndarray, np.ndarray, float, float]:
     return x.reshape(n, 1).astype(np.float32), y.astype(np.float32), float(weight), float(bias)
 
 
-def line_model(weight: float, bias: float) -> torch.nn.Module:
-    """The same model the sandbox builds from spec_line_model."""
-    model = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Flatten(0, 1))
-    with torch.no_grad():
-        model[0].weight.fill_(weight)
-        model[0].bias.fill_(bias)
-    return model
-
-
 def reference_run(x, y, weight, bias, n_steps, lr) -> tuple[np.ndarray, np.ndarray]:
     """The reference train's losses and final (weight, bias), in float32 on this side."""
-    model = line_model(weight, bias)
+    model = helpers.line_model(weight, bias)
     losses = ref.train(model, torch.from_numpy(x), torch.from_numpy(y), n_steps, lr)
     return np.array(losses), np.array([model[0].weight.item(), model[0].bias.item()])
 
 
 def mistaken_run(x, y, weight, bias, n_steps, lr, zero_grad=True, record_after=False) -> np.ndarray:
     """The losses of two classic mistakes, to recognise them in a student's losses."""
-    model = line_model(weight, bias)
+    model = helpers.line_model(weight, bias)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     losses = []
     for _ in range(n_steps):
@@ -67,7 +68,7 @@ def mistaken_run(x, y, weight, bias, n_steps, lr, zero_grad=True, record_after=F
 
 
 def call_train(submission, x, y, weight, bias, n_steps, lr):
-    result = submission.call("train", spec_line_model(weight, bias), x, y, n_steps, lr, stand_ins=STAND_INS)
+    result = submission.call("train", helper("line_model", weight, bias), x, y, n_steps, lr, stand_ins=STAND_INS)
     return result, require_ok(result, "train")
 
 
@@ -79,15 +80,17 @@ def loss_numbers(value, n_steps: int) -> np.ndarray:
 
 
 def final_params(result) -> np.ndarray:
-    """The model's (weight, bias) after the call. A parameter the student replaced by something else is their
-    mistake; one missing from the sandbox's report is the grader's (an internal error: no pass, the TA is told)."""
+    """The model's (weight, bias) after the call. A parameter the student replaced or removed is their mistake;
+    a model missing from the sandbox's report is the grader's (an internal error: no pass, the TA is told)."""
+    model = result.args_after[0]
+    if model.kind != "module":
+        raise RuntimeError(f"the sandbox described the model as {model.describe()}")
     params = []
     for name in ("weight", "bias"):
-        field = result.args_after[0].fields.get(name)
-        if field is None or field.kind == "none":
-            raise RuntimeError(f"the sandbox sent no {name} for the model")
+        field = model.fields.get(f"0.{name}")
         hint = "update the parameters in place; don't replace them."
-        expect(field.kind == "tensor", f"the model's {name} was replaced by {field.describe()}.", hint)
+        replaced = "removed" if field is None else f"replaced by {field.describe()}"
+        expect(field is not None and field.kind == "tensor", f"the model's {name} was {replaced}.", hint)
         params.append(expect_number(field, f"the model's {name}"))
     return np.array(params)
 
@@ -153,9 +156,30 @@ def test_first_loss_before_update(submission, rng):
     expect_close(actual, expected, 1e-4, 1e-6, what, alternatives=[(after_first[1], AFTER_UPDATE)])
 
 
+def line_text(slope: float, intercept: float) -> str:
+    """y = 1.5 x - 2 as "1.500 x − 2.000", not "1.500 x + -2.000"."""
+    return f"{slope:.3f} x {'−' if intercept < 0 else '+'} {abs(intercept):.3f}"
+
+
+def evidence_notes(params, losses) -> list[str]:
+    """What the pictures cannot show, in the student's words."""
+    notes = []
+    if params is None:
+        notes.append("Your train() gave no trained model, so only the target line is drawn.")
+    elif not all(np.isfinite(params)):
+        notes.append("Your trained parameters are not finite numbers (training diverged), so your line is not drawn.")
+    if losses is None:
+        notes.append("Your train() returned no losses, so only the reference's curve is drawn.")
+    elif not all(np.isfinite(losses)):
+        first = next(i for i, v in enumerate(losses) if not np.isfinite(v))
+        notes.append(f"Your loss stopped being a finite number at step {first}: training diverged.")
+    return notes
+
+
 def keep_evidence(evidence: dict, x, y, target, weight, bias, n_steps, lr, result) -> None:
-    """What the feedback page draws for train: the data, the least-squares line, the student's line after
-    train and their losses against the reference's. Plain numbers only; see autograder/feedback.py."""
+    """What the feedback page draws for train (plain data; the shape is documented in
+    autograder/pages/evidence.py): the data, the least-squares line and the student's line after train, and
+    their losses against the reference's."""
     shown = np.linspace(0, len(y) - 1, num=min(len(y), 300)).astype(int)
     params = losses = None
     if result.ok:
@@ -168,10 +192,31 @@ def keep_evidence(evidence: dict, x, y, target, weight, bias, n_steps, lr, resul
             if all(item.kind == "float" for item in value.items):
                 losses = [float(item.value) for item in value.items]
     reference_losses, _ = reference_run(x, y, weight, bias, n_steps, lr)
+    ends = [float(x.min()), float(x.max())]
+    fit_layers = [
+        {"type": "points", "x": [float(v) for v in x[shown, 0]], "y": [float(v) for v in y[shown]],
+         "role": "data", "label": "data (a sample)"},
+        {"type": "line", "x": ends, "y": [target[0] * e + target[1] for e in ends], "role": "reference",
+         "label": f"target: {line_text(*target)}"},
+    ]  # fmt: skip
+    if params is not None and all(np.isfinite(params)):
+        fit_layers.append({"type": "line", "x": ends, "y": [params[0] * e + params[1] for e in ends],
+                           "role": "student", "label": f"yours: {line_text(*params)}"})  # fmt: skip
+    loss_layers = [{"type": "line", "x": list(range(n_steps)), "y": [float(v) for v in reference_losses],
+                    "role": "reference", "label": "reference"}]  # fmt: skip
+    if losses is not None:
+        loss_layers.append({"type": "line", "x": list(range(len(losses))), "y": losses, "role": "student",
+                            "label": "yours"})  # fmt: skip
     evidence["train"] = {
-        "x": [float(v) for v in x[shown, 0]], "y": [float(v) for v in y[shown]],
-        "target": [float(target[0]), float(target[1])], "student_params": params, "student_losses": losses,
-        "reference_losses": [float(v) for v in reference_losses],
+        "figures": [
+            {"title": "Your trained line against the data", "xlabel": "x", "ylabel": "y", "layers": fit_layers,
+             "alt": "your fitted line and the target line",
+             "caption": "Your model after train() (dashed) against the target line and a sample of the data."},
+            {"title": "Training loss per step", "xlabel": "step", "ylabel": "loss (mse)", "log_y": True,
+             "layers": loss_layers, "alt": "your loss curve and the reference loss curve",
+             "caption": "Your losses (dashed) against the reference train() on the same data and settings."},
+        ],
+        "notes": evidence_notes(params, losses),
     }  # fmt: skip
 
 
@@ -181,7 +226,7 @@ def test_converges_to_least_squares(submission, rng, evidence):
     for draw in range(2):
         x, y, weight, bias = line_data(rng)
         slope, intercept = np.polyfit(x[:, 0].astype(np.float64), y.astype(np.float64), deg=1)
-        result = submission.call("train", spec_line_model(weight, bias), x, y, 300, 0.1, stand_ins=STAND_INS)
+        result = submission.call("train", helper("line_model", weight, bias), x, y, 300, 0.1, stand_ins=STAND_INS)
         if draw == 0:
             keep_evidence(evidence, x, y, (slope, intercept), weight, bias, 300, 0.1, result)
         value = require_ok(result, "train")

@@ -18,7 +18,22 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a reply bigger than this is a protocol e
 
 # Kinds of values a message may describe; anything else is rejected by the trusted decoder.
 VALUE_KINDS = frozenset(
-    {"none", "bool", "int", "float", "str", "list", "tuple", "tensor", "ndarray", "model", "opaque"}
+    {
+        "none",
+        "bool",
+        "int",
+        "float",
+        "str",
+        "list",
+        "tuple",
+        "dict",
+        "tensor",
+        "ndarray",
+        "module",
+        "optimizer",
+        "generator",
+        "opaque",
+    }
 )
 # Dtypes whose values can travel as float64 without losing meaning.
 NUMERIC_DTYPES = frozenset(
