@@ -9,6 +9,10 @@ shows (torch's own mse_loss, the textbook SGD update).
 
 import torch
 
+# Modules of course_utils whose functions do nothing while grading (figures, live plots, the public check()):
+# the grade comes from the hidden tests, and drawing would only cost time.
+INERT_MODULES = ("course_utils.plots", "course_utils.check")
+
 
 def line_model(weight: float, bias: float, dtype: str = "float32") -> torch.nn.Module:
     """The lesson's model, nn.Sequential(nn.Linear(1, 1), nn.Flatten(0, 1)), with the given parameters."""

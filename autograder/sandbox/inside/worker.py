@@ -13,6 +13,7 @@ torch, numpy, matplotlib, course_utils, the assignment's helpers and each other.
 from __future__ import annotations
 
 import ctypes
+import importlib
 import json
 import os
 import select
@@ -51,19 +52,22 @@ def preload(with_helpers: bool):
     for name in set(os.environ) - environment:  # e.g. TORCHINDUCTOR_CACHE_DIR: students see a plain environment
         del os.environ[name]
     try:
-        import course_utils
+        import course_utils  # noqa: F401  (what notebooks import: warm in every fork)
     except ImportError:
-        return helpers
-    # Grading needs the student's functions, not their figures or their public self-checks.
-    for module_name in ("course_utils.plots", "course_utils.check"):
-        module = sys.modules.get(module_name)
-        if module is None:
+        pass
+    # Grading needs the student's functions, not their figures or their public self-checks: the assignment
+    # names the modules of course_utils whose functions become inert while grading.
+    for module_name in getattr(helpers, "INERT_MODULES", ()):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
             continue
+        package = sys.modules.get(module_name.rpartition(".")[0])
         for name, value in list(vars(module).items()):
             if callable(value) and getattr(value, "__module__", "") == module_name:
                 setattr(module, name, session.Inert)
-                if getattr(course_utils, name, None) is value:
-                    setattr(course_utils, name, session.Inert)
+                if package is not None and getattr(package, name, None) is value:
+                    setattr(package, name, session.Inert)
     return helpers
 
 

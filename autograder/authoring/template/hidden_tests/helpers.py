@@ -7,6 +7,10 @@ else secret here.
 
 import torch
 
+# Modules of course_utils whose functions do nothing while grading (figures, live plots, the public check()):
+# the grade comes from the hidden tests, and drawing would only cost time.
+INERT_MODULES = ("course_utils.check",)
+
 # Known-good versions of graded functions, swapped in with `submission.call(..., stand_ins=("name",))` when a
 # test grades a function that calls another graded function. This assignment has only one.
 STAND_INS = {}
