@@ -20,8 +20,8 @@ def _course(args: argparse.Namespace) -> Course:
 def _init(args: argparse.Namespace) -> int:
     from autograder.authoring.scaffold import init_course
 
-    course = init_course(Path(args.dir), example=args.example)
-    print(f"made a course in {course.root}" + (f" with the example {args.example}" if args.example else ""))
+    course = init_course(Path(args.dir), examples=args.example or ())
+    print(f"made a course in {course.root}" + (f" with {', '.join(args.example)}" if args.example else ""))
     return 0
 
 
@@ -107,7 +107,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from autograder.devtools.bench import run_bench
 
-    run_bench(n=args.n, large_n=args.large_n)
+    run_bench(n=args.n, large_n=args.large_n, assignment=args.assignment)
     return 0
 
 
@@ -123,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="make a new course folder")
     init.add_argument("dir", help="the folder to make (it must not exist, or be empty)")
-    init.add_argument("--example", default=None, help="copy one of the kit's own assignments in, by name")
+    init.add_argument(
+        "--example", action="append", help="copy one of the kit's own assignments in, by name (may be repeated)"
+    )
     init.set_defaults(run=_init)
 
     new = commands.add_parser("new", help="add an assignment to the course from a small working template")
@@ -170,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="course grade against nbgrader autograde on correct submissions")
     bench.add_argument("--n", type=int, default=20)
     bench.add_argument("--large-n", type=int, default=200, help="a larger class, to see how time grows")
+    bench.add_argument("--assignment", default=None, help="which of the kit's assignments to grade")
     bench.set_defaults(run=_bench)
     return parser
 

@@ -34,7 +34,7 @@ def make_course(tmp_path_factory) -> Callable[..., Course]:
     """make_course(name) -> a new course with the line_fit example, in a folder of its own."""
 
     def make(name: str = "course", example: str | None = ASSIGNMENT) -> Course:
-        return init_course(tmp_path_factory.mktemp(name) / "course", example=example)
+        return init_course(tmp_path_factory.mktemp(name) / "course", examples=[example] if example else [])
 
     return make
 

@@ -2,8 +2,8 @@
 
 A new course gets nbgrader_config.py, the folders the kit reads (assignments/, solutions/, hidden_tests/),
 the kit's course_utils/ (what student notebooks import: check(), data, plots), a .gitignore covering every
-folder the `course` commands write, and a README for the instructor. With `--example NAME` one of the kit's
-own assignments is copied in, with its solution and hidden tests.
+folder the `course` commands write, and a README for the instructor. With `--example NAME` (repeatable) the
+kit's own assignments are copied in, each with its solution and hidden tests.
 
 `course new NAME` writes a template assignment that works out of the box: a source notebook with one
 graded function (`standardize`), its public test, its reference solution, two hidden tests (one of the
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import keyword
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from autograder.course import CONFIG_NAME, Course, CourseError
@@ -81,14 +82,16 @@ def _empty_or_new(folder: Path) -> None:
         raise CourseError(f"{folder} already exists and is not an empty folder")
 
 
-def init_course(folder: Path, example: str | None = None) -> Course:
-    """A new course in `folder` (which must not exist, or be empty), optionally with a kit example."""
+def init_course(folder: Path, examples: Iterable[str] = ()) -> Course:
+    """A new course in `folder` (which must not exist, or be empty), with copies of the kit's `examples`."""
     folder = folder.resolve()
     _empty_or_new(folder)
     kit = Course.at(KIT_ROOT)
-    if example is not None and example not in kit.assignment_names():
-        known = ", ".join(kit.assignment_names())
-        raise CourseError(f"the kit has no example assignment {example!r} (examples: {known})")
+    examples = list(dict.fromkeys(examples))
+    for example in examples:
+        if example not in kit.assignment_names():
+            known = ", ".join(kit.assignment_names())
+            raise CourseError(f"the kit has no example assignment {example!r} (examples: {known})")
     course_id = folder.name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CONFIG_NAME).write_text(CONFIG.format(course_id=course_id), encoding="utf-8")
@@ -100,7 +103,7 @@ def init_course(folder: Path, example: str | None = None) -> Course:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ipynb_checkpoints")
     shutil.copytree(kit.course_utils, folder / "course_utils", ignore=ignore)
     course = Course.at(folder)
-    if example is not None:
+    for example in examples:
         shutil.copytree(kit.source / example, course.source / example, ignore=ignore)
         shutil.copy2(kit.solutions / f"{example}.py", course.solutions / f"{example}.py")
         shutil.copytree(kit.hidden_tests / example, course.hidden_tests / example, ignore=ignore)

@@ -96,7 +96,8 @@ def nbgraders(course_root: Path, assignment: str) -> tuple[float, int]:
     return run_measured([nbgrader, "autograde", assignment, "--force"], course_root)
 
 
-def run_bench(n: int = 20, large_n: int = 200, assignment: str = "line_fit") -> dict:
+def run_bench(n: int = 20, large_n: int = 200, assignment: str | None = None) -> dict:
+    assignment = assignment or "line_fit"
     mode, reason = isolation()
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
         course = make_course(Path(tmp) / "course", example=assignment)

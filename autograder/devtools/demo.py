@@ -88,7 +88,7 @@ def make_course(folder: Path, example: str = ASSIGNMENT) -> Course:
         if not (folder / DEMO_MARK).exists():
             raise CourseError(f"{folder} is not empty and was not made by course demo: choose another folder")
         shutil.rmtree(folder)
-    course = init_course(folder, example=example)
+    course = init_course(folder, examples=[example])
     (course.root / DEMO_MARK).write_text("made by course demo: deleted by the next one\n")
     return course
 

@@ -58,8 +58,9 @@ def fill_stubs(notebook: dict, sources: dict[str, str], extra_cells: tuple[str, 
     """A copy of `notebook` with the named functions' cells replaced by `sources` (full `def` cells) and
     `extra_cells` appended as code cells (e.g. a cheat that runs after everything else)."""
     filled = copy.deepcopy(notebook)
+    indices = {name: stub_index(notebook, name) for name in sources}  # found before any cell is replaced
     for name, source in sources.items():
-        filled["cells"][stub_index(filled, name)]["source"] = textwrap.dedent(source)
+        filled["cells"][indices[name]]["source"] = textwrap.dedent(source)
     for source in extra_cells:
         filled["cells"].append(
             {"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None}

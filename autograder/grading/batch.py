@@ -115,10 +115,6 @@ def _init_worker(assignment: Assignment, require_isolation: bool) -> None:
         _sandbox = sandbox_for(assignment, require_isolation)
     finally:
         importer.join()
-    import torch
-
-    # In this thread: OpenMP's thread count is per thread, and a parent's OpenMP pool deadlocks when forked.
-    torch.set_num_threads(1)
     multiprocessing.util.Finalize(_sandbox, _sandbox.cleanup, exitpriority=10)
 
 
