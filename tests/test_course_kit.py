@@ -90,7 +90,7 @@ def test_init_refuses_a_folder_in_use_and_new_refuses_bad_names(tmp_path):
     with pytest.raises(CourseError, match="not an empty folder"):
         init_course(tmp_path / "taken")
     with pytest.raises(CourseError, match="no example assignment"):
-        init_course(tmp_path / "fresh", example="nope")
+        init_course(tmp_path / "fresh", examples=["nope"])
     made = init_course(tmp_path / "fresh2")
     for bad in ("../escape", "class", "2fast", "_private", "has space"):
         with pytest.raises(CourseError, match="not a usable assignment name"):
