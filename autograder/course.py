@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from autograder.grading.limits import Limits, load_limits
 
@@ -135,6 +138,25 @@ def _grade_ids(source: Path) -> frozenset[str]:
     from autograder.grading.notebook import grade_ids, load_notebook
 
     return frozenset(grade_ids(load_notebook(source))) if source.exists() else frozenset()
+
+
+def import_file(path: Path, kind: str) -> ModuleType:
+    """A Python file of a course (a solution, an assignment's helpers or catalogue), imported once, under a name
+    made of `kind` and its path (registered in sys.modules, where dataclasses and inspect look modules up)."""
+    path = path.resolve()
+    name = f"course_{kind}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or not path.is_file():
+            raise CourseError(f"{path} is not a Python file")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
 
 
 def find_root(start: Path | None = None) -> Path:

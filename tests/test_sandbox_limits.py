@@ -23,12 +23,6 @@ MSE = "def mse(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).mean()\n"
 FAST = Limits(cell_seconds=2.0, call_seconds=2.0, submission_seconds=60)
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 def start(sandbox, cells, limits=FAST) -> Submission:
     return Submission(cells, sandbox, limits)
 

@@ -17,7 +17,7 @@ LIMITS = Limits(call_seconds=1.0, cell_seconds=1.0, submission_seconds=30)
 
 @pytest.fixture(scope="module")
 def sandbox():
-    """A sandbox with the engine tests' own helpers module (no assignment's)."""
+    """Overrides the shared fixture: a sandbox with the engine tests' own helpers module, no assignment's."""
     with Sandbox(helpers=HELPERS) as sandbox:
         yield sandbox
 

@@ -12,14 +12,12 @@ where it is made. tests/test_hidden_tests.py grades every entry of every assignm
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-import sys
 import textwrap
 from pathlib import Path
 from types import ModuleType
 
-from autograder.course import Assignment
+from autograder.course import Assignment, import_file
 from autograder.devtools import samples
 from autograder.gradebook.records import GRADE_CELL_PREFIX
 
@@ -37,14 +35,7 @@ class Entry:
 
 def load(assignment: Assignment) -> ModuleType:
     """The assignment's catalogue module."""
-    path = assignment.tests / CATALOGUE_NAME
-    name = f"course_catalogue_{assignment.name}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return import_file(assignment.tests / CATALOGUE_NAME, "catalogue")
 
 
 def points(assignment: Assignment) -> dict[str, float]:

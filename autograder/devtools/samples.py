@@ -8,15 +8,13 @@ functions are the source notebook's graded cells (`test_<function>`), their code
 from __future__ import annotations
 
 import copy
-import importlib.util
 import inspect
 import json
 import re
-import sys
 import textwrap
 from pathlib import Path
 
-from autograder.course import Assignment
+from autograder.course import Assignment, import_file
 from autograder.gradebook.records import GRADE_CELL_PREFIX
 
 
@@ -30,13 +28,7 @@ def graded_functions(assignment: Assignment) -> list[str]:
 def reference_sources(assignment: Assignment) -> dict[str, str]:
     """Each graded function's reference source, as a student would paste it into the stub cell."""
     path = assignment.course.solutions / f"{assignment.name}.py"
-    name = f"course_reference_{assignment.name}_{abs(hash(path))}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    reference = sys.modules[name]
+    reference = import_file(path, "reference")
     return {fn: inspect.getsource(getattr(reference, fn)) for fn in graded_functions(assignment)}
 
 
