@@ -11,7 +11,6 @@ c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.course_id = "pytorch-line-fit"
 # Public tests and the student helpers ship with the release; nothing else is copied.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".pytest_cache"]
-c.CourseDirectory.db_assignments = [dict(name="line_fit")]
 # Where the course kit finds each assignment's hidden tests (never released) and reference solutions.
 c.CourseKit.hidden_tests_directory = "autograder/hidden_tests"
 c.CourseKit.solutions_directory = "solutions"

@@ -112,15 +112,15 @@ def test_an_unknown_assignment_names_the_known_ones(tmp_path):
 
 @pytest.mark.slow
 def test_a_course_made_with_the_course_command_only(tmp_path):
-    """course init (with the line_fit example), course new, then release, grade, feedback, report and export of
-    both assignments, all from inside the new course: everything lands there, and the kit is untouched."""
+    """course init (with the kit's two assignments), course new, then release, grade, feedback, report and export
+    of all three, from inside the new course: everything lands there, and the kit is untouched."""
     before = tree_digest(ROOT)
-    course("init", "mycourse", "--example", "line_fit", cwd=tmp_path)
+    course("init", "mycourse", "--example", "line_fit", "--example", "mlp_spirals", cwd=tmp_path)
     root = tmp_path / "mycourse"
     inside = root / "assignments"  # any folder in the course finds it
     course("new", "hello", cwd=inside)
     gitignore = (root / ".gitignore").read_text()
-    for name in ("hello", "line_fit"):
+    for name in ("hello", "line_fit", "mlp_spirals"):
         course("release", name, cwd=inside)
         release = root / "release" / name
         assert (release / f"{name}.ipynb").is_file() and (release / "course_utils" / "check.py").is_file()
@@ -139,7 +139,8 @@ def test_a_course_made_with_the_course_command_only(tmp_path):
         course("feedback", name, cwd=root)
         course("report", name, cwd=root)
         course("export", name, cwd=root)
-        assert (root / "feedback" / "solved" / name / f"{name}.html").is_file()
+        page = (root / "feedback" / "solved" / name / f"{name}.html").read_text(encoding="utf-8")
+        assert page.count("data:image/png;base64,") >= {"hello": 0, "line_fit": 2, "mlp_spirals": 3}[name]
         assert (root / "reports" / f"{name}.html").is_file()
         rows = list(csv.DictReader(io.StringIO((root / "exports" / f"{name}.csv").read_text())))
         assert {row["student"]: float(row["score"]) for row in rows} == {"solved": float(total), "untouched": 0.0}

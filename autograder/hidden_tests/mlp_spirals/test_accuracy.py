@@ -1,0 +1,62 @@
+"""Hidden tests of accuracy: its value on random logits (called twice: the same answer), ties broken as argmax
+breaks them, and a Python float, not a tensor."""
+
+import numpy as np
+import pytest
+
+from autograder.testkit import expect, expect_close, expect_number, expect_same_twice, require_ok
+
+pytestmark = pytest.mark.grades("accuracy")
+
+
+def random_batch(rng, ties: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    n, c = int(rng.integers(5, 300)), int(rng.integers(2, 8))
+    logits = rng.normal(size=(n, c)).astype(np.float32)
+    if ties:  # every row's largest logit appears twice: argmax takes the first
+        logits = np.round(logits)
+        top = logits.max(1)
+        for row in range(n):
+            logits[row, rng.choice(c, size=2, replace=False)] = top[row]
+    targets = rng.integers(0, c, size=n).astype(np.int64)
+    hits = rng.random(n) < rng.uniform(0.2, 0.9)  # some rows right on purpose, so the fraction is not ~1/c
+    targets[hits] = logits[hits].argmax(1)
+    return logits, targets
+
+
+def expected(logits, targets) -> float:
+    return float(np.mean(logits.argmax(1) == targets))
+
+
+def check(submission, logits, targets, what):
+    result = submission.call("accuracy", logits, targets)
+    value = require_ok(result, "accuracy")
+    actual = expect_number(value, what)
+    percent = (100 * expected(logits, targets), "this is a percentage: return the fraction (0 to 1).")
+    count = (np.sum(logits.argmax(1) == targets), "this is the number of right rows: divide by the number of rows.")
+    expect_close(actual, expected(logits, targets), 1e-9, 1e-9, what, alternatives=[percent, count])
+    return result
+
+
+@pytest.mark.points(1)
+def test_value(submission, rng):
+    """the fraction of rows whose argmax is the target, on random logits, the same when called twice"""
+    logits, targets = random_batch(rng)
+    what = f"accuracy of random logits of shape {logits.shape}"
+    first, second = check(submission, logits, targets, what), check(submission, logits, targets, what)
+    expect_same_twice(first.value, second.value, what)
+
+
+@pytest.mark.points(0.5)
+def test_ties_are_broken_like_argmax(submission, rng):
+    """rows with two largest logits count as the first of them, as torch.argmax does"""
+    logits, targets = random_batch(rng, ties=True)
+    check(submission, logits, targets, f"accuracy of logits of shape {logits.shape} whose rows have ties")
+
+
+@pytest.mark.points(0.5)
+def test_returns_a_python_float(submission, rng):
+    """with a right value: a Python float, not a tensor"""
+    logits, targets = random_batch(rng)
+    result = check(submission, logits, targets, f"accuracy of random logits of shape {logits.shape}")
+    hint = "return a Python number: .item() turns a one-element tensor into one (then divide)."
+    expect(result.value.kind == "float", f"accuracy should return a Python float, not {result.value.describe()}.", hint)

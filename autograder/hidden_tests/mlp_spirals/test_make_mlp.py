@@ -1,0 +1,110 @@
+"""Hidden tests of make_mlp: the layers of random configurations (no hidden layer included), default
+initialisation, and the forward pass of the student's model with the reference's weights copied in."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.testkit import expect, expect_close, expect_same_twice, expect_tensor, helper, load_helpers, require_ok
+
+helpers = load_helpers(__file__)
+pytestmark = pytest.mark.grades("make_mlp")
+
+LINEAR, RELU = "torch.nn.modules.linear.Linear", "torch.nn.modules.activation.ReLU"
+ORDER = (
+    "a Linear layer to each hidden width followed by a ReLU, then a last Linear layer to n_out and nothing after it."
+)
+
+
+def random_config(rng, allow_empty: bool = True) -> tuple[int, list[int], int]:
+    n_hidden = [int(n) for n in rng.integers(2, 40, size=int(rng.integers(0 if allow_empty else 1, 4)))]
+    return int(rng.integers(1, 6)), n_hidden, int(rng.integers(2, 6))
+
+
+def expected_layers(n_in: int, n_hidden: list[int], n_out: int) -> list[tuple[str, tuple, tuple]]:
+    """(type, weight shape, bias shape) per layer, ReLUs with no parameters."""
+    layers, width = [], n_in
+    for n in n_hidden:
+        layers += [(LINEAR, (n, width), (n,)), (RELU, None, None)]
+        width = n
+    return [*layers, (LINEAR, (n_out, width), (n_out,))]
+
+
+def check_layers(value, n_in, n_hidden, n_out) -> None:
+    what = f"make_mlp({n_in}, {n_hidden}, {n_out})"
+    expect(
+        value.kind == "module" and value.type_name == "torch.nn.modules.container.Sequential",
+        f"{what} should return a torch.nn.Sequential, but it returned {value.describe()}.",
+        "collect the layers in a list, then wrap them all in one torch.nn.Sequential.",
+    )
+    wanted = expected_layers(n_in, n_hidden, n_out)
+    got = [kind.rsplit(".", 1)[-1] for _, kind in value.children]
+    names = [kind.rsplit(".", 1)[-1] for kind, _, _ in wanted]
+    expect(got == names, f"{what} has the layers {got}, expected {names}.", ORDER)
+    for (name, _), (_, weight, _) in zip(value.children, wanted, strict=True):
+        if weight is None:
+            continue
+        w, b = value.fields.get(f"{name}.weight"), value.fields.get(f"{name}.bias")
+        expect(
+            w is not None and w.shape == weight,
+            f"{what}: layer {name}'s weight should have shape {weight}, "
+            f"but it is {'missing' if w is None else w.shape}.",
+            "Linear(in_features, out_features): in, then out.",
+        )
+        expect(b is not None, f"{what}: layer {name} has no bias.", "keep the default bias=True of nn.Linear.")
+
+
+@pytest.mark.points(1)
+def test_layers_of_random_configurations(submission, rng):
+    """Linear and ReLU layers in the right order and shapes for random configurations, the same when called twice"""
+    for config in (random_config(rng, allow_empty=False), random_config(rng), (2, [], 3)):
+        first = require_ok(submission.call("make_mlp", *config), "make_mlp")
+        check_layers(first, *config)
+        second = require_ok(submission.call("make_mlp", *config), "make_mlp")
+        shapes = [(n, v.shape) for n, v in second.fields.items()]
+        expect(
+            [(n, v.shape) for n, v in first.fields.items()] == shapes and first.children == second.children,
+            f"make_mlp{config} built a different model when called a second time.",
+            "build a new model from the arguments on every call; keep nothing between calls.",
+        )
+
+
+@pytest.mark.points(1)
+def test_forward_matches_the_reference_with_its_weights(submission, rng):
+    """the model computes the reference's logits once the reference's weights are copied in"""
+    for config in (random_config(rng, allow_empty=False), (int(rng.integers(1, 4)), [], int(rng.integers(2, 5)))):
+        made = submission.call("make_mlp", *config, keep=True)
+        check_layers(require_ok(made, "make_mlp"), *config)
+        seed = int(rng.integers(2**31))
+        copied = submission.call_helper("copy_weights", made.handle, helper("mlp", seed, *config))
+        expect(copied.ok, f"the reference's weights could not be copied into make_mlp{config}: {copied.error}")
+        x = rng.normal(size=(int(rng.integers(5, 30)), config[0])).astype(np.float32)
+        results = [submission.call_handle(made.handle, x, label=f"the model of make_mlp{config}") for _ in range(2)]
+        what = f"the logits of make_mlp{config} (with the reference's weights) on {len(x)} random points"
+        actual = expect_tensor(require_ok(results[0], "the model"), what, shape=(len(x), config[2]))
+        expected = helpers.mlp(seed, *config)(torch.from_numpy(x)).detach().double().numpy()
+        expect_close(actual, expected, 1e-5, 1e-6, what, hint=ORDER)
+        expect_same_twice(results[0].value, results[1].value, what)
+
+
+@pytest.mark.points(1)
+def test_default_initialisation_with_the_right_layers(submission, rng):
+    """with the right layers: default initialisation (weights within ±1/sqrt(fan_in), different on every call)"""
+    config = random_config(rng, allow_empty=False)
+    first, second = (require_ok(submission.call("make_mlp", *config), "make_mlp") for _ in range(2))
+    check_layers(first, *config)
+    for name, parameter in first.fields.items():
+        values = expect_tensor(parameter, f"make_mlp{config}'s {name}")
+        fan_in = first.fields[name.replace("bias", "weight")].shape[1]
+        bound = 1 / np.sqrt(fan_in)
+        hint = "keep PyTorch's default initialisation: don't set the weights yourself."
+        expect(
+            np.all(np.abs(values) <= bound + 1e-6) and (np.unique(values).size > 1 or values.size == 1),
+            f"make_mlp{config}'s {name} is not initialised the default way (within ±{bound:.3g}).",
+            hint,
+        )
+        expect(
+            not np.array_equal(values, second.fields[name].array) or values.size == 1,
+            f"make_mlp{config}'s {name} is the same on every call: it should be freshly random.",
+            hint,
+        )

@@ -1,0 +1,316 @@
+"""Hidden tests of train_epoch, always with known-good cross_entropy and minibatches standing in for the
+student's, so that train_epoch is graded on its own: the mean loss it returns, where it leaves the model's
+parameters and the optimizer's state (SGD and Adam), train mode, and learning the spirals with Adam."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.testkit import (
+    expect,
+    expect_close,
+    expect_number,
+    expect_same_twice,
+    helper,
+    load_helpers,
+    require_ok,
+)
+from course_utils.spirals import make_spirals
+from solutions import mlp_spirals as ref
+
+helpers = load_helpers(__file__)
+pytestmark = pytest.mark.grades("train_epoch")
+
+STAND_INS = ("cross_entropy", "minibatches")
+ZERO_GRAD = "call optimizer.zero_grad() before each batch's backward(): gradients accumulate otherwise."
+WEIGHTED = "weight each batch's loss by its size: sum(loss.item() * len(batch)) / len(x), not a mean of means."
+LOOP = (
+    "for each batch of minibatches(len(x), batch_size, generator): zero_grad, loss on x[idx], y[idx], backward, "
+    "optimizer.step()."
+)
+
+
+def spirals(rng, n_per_class: int) -> tuple[np.ndarray, np.ndarray]:
+    data = make_spirals(seed=int(rng.integers(2**31)), n_per_class=n_per_class)
+    return data.x, data.y
+
+
+def reference_epoch(seed, config, x, y, kind, lr, batch_size, g_seed, epochs=1, training=True):
+    """The reference's losses, model and optimizer after `epochs` epochs from the same start."""
+    model = helpers.mlp(seed, *config, training=training)
+    optimizer = helpers.optimizer(model, kind, lr)
+    generator = torch.Generator().manual_seed(g_seed)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    losses = [ref.train_epoch(model, xt, yt, optimizer, batch_size, generator) for _ in range(epochs)]
+    return losses, model, optimizer
+
+
+def run_epoch(submission, seed, config, x, y, kind, lr, batch_size, g_seed, training=True):
+    """One call of the student's train_epoch on a fresh model (weights from seed) and optimizer."""
+    model = submission.call_helper("mlp", seed, *config, training, keep=True)
+    expect(model.ok, f"the grader could not build the model: {model.error}")
+    return submission.call(
+        "train_epoch",
+        model.handle,
+        x,
+        y,
+        helper("optimizer", model.handle, kind, lr),
+        batch_size,
+        helper("generator", g_seed),
+        stand_ins=STAND_INS,
+    )
+
+
+def setting(rng):
+    x, y = spirals(rng, int(rng.integers(30, 80)))
+    config = (2, [int(rng.integers(4, 17))], 3)
+    batch_size = int(rng.integers(5, 40))
+    return int(rng.integers(2**31)), config, x, y, batch_size, int(rng.integers(2**31))
+
+
+def check_loss(result, expected: float, what: str, alternatives=()) -> float:
+    actual = expect_number(require_ok(result, "train_epoch"), what)
+    expect_close(actual, expected, 1e-4, 1e-6, what, alternatives=alternatives)
+    return actual
+
+
+def mistaken_losses(seed, config, x, y, kind, lr, batch_size, g_seed) -> list[tuple[float, str]]:
+    """What two classic mistakes return, to recognise them."""
+    model = helpers.mlp(seed, *config)
+    optimizer = helpers.optimizer(model, kind, lr)
+    generator = torch.Generator().manual_seed(g_seed)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    batch_losses = []
+    for idx in ref.minibatches(len(x), batch_size, generator):
+        optimizer.zero_grad()
+        loss = ref.cross_entropy(model(xt[idx]), yt[idx])
+        loss.backward()
+        optimizer.step()
+        batch_losses.append(loss.item())
+    return [
+        (float(np.mean(batch_losses)), WEIGHTED),
+        (batch_losses[-1], "return the epoch's mean loss, not the last batch's."),
+    ]
+
+
+@pytest.mark.points(1.5)
+def test_loss_matches_the_reference(submission, rng):
+    """returns the epoch's mean loss over samples, as the reference does (SGD), the same when called twice"""
+    seed, config, x, y, batch_size, g_seed = setting(rng)
+    lr = float(rng.uniform(0.05, 0.5))
+    expected = reference_epoch(seed, config, x, y, "sgd", lr, batch_size, g_seed)[0][0]
+    what = f"train_epoch's loss on {len(x)} spiral points, batch size {batch_size}, SGD lr {lr:.3g}"
+    typical = mistaken_losses(seed, config, x, y, "sgd", lr, batch_size, g_seed)
+    first = run_epoch(submission, seed, config, x, y, "sgd", lr, batch_size, g_seed)
+    check_loss(first, expected, what, typical)
+    second = run_epoch(submission, seed, config, x, y, "sgd", lr, batch_size, g_seed)
+    check_loss(second, expected, what + " (called a second time)", typical)
+    expect_same_twice(first.value, second.value, what)
+
+
+def check_parameters(result, reference: torch.nn.Module, start: torch.nn.Module, what: str) -> None:
+    """The student's model after the call against the reference's; `start` is where both began."""
+    model = result.args_after[0]
+    expect(model.kind == "module", f"the model given to train_epoch became {model.describe()}.")
+    initial = dict(start.named_parameters())
+    for name, parameter in reference.named_parameters():
+        field = model.fields.get(name)
+        expect(field is not None and field.array is not None, f"the model's {name} was replaced or removed.", LOOP)
+        stuck = np.allclose(field.array, initial[name].detach().double().numpy())
+        hint = "the parameters never changed: call optimizer.step() after each backward()." if stuck else LOOP
+        expected = parameter.detach().double().numpy()
+        expect_close(field.array, expected, 1e-4, 1e-5, f"{what}: the model's {name} afterwards", hint)
+
+
+@pytest.mark.points(1.5)
+def test_parameters_follow_the_reference(submission, rng):
+    """with the right loss: the model's parameters end where the reference leaves them, with SGD and with Adam"""
+    for kind, lr in (("sgd", float(rng.uniform(0.05, 0.5))), ("adam", float(rng.uniform(0.005, 0.05)))):
+        seed, config, x, y, batch_size, g_seed = setting(rng)
+        losses, model, _ = reference_epoch(seed, config, x, y, kind, lr, batch_size, g_seed)
+        what = f"one epoch of train_epoch with {kind} (lr {lr:.3g}, batch size {batch_size})"
+        result = run_epoch(submission, seed, config, x, y, kind, lr, batch_size, g_seed)
+        check_loss(result, losses[0], f"{what}: the loss")
+        check_parameters(result, model, helpers.mlp(seed, *config), what)
+
+
+@pytest.mark.points(1)
+def test_optimizer_state_follows_the_reference(submission, rng):
+    """with the right loss: Adam's state (steps and moment estimates) is where the reference leaves it"""
+    seed, config, x, y, batch_size, g_seed = setting(rng)
+    lr = float(rng.uniform(0.005, 0.05))
+    losses, _, optimizer = reference_epoch(seed, config, x, y, "adam", lr, batch_size, g_seed)
+    what = f"one epoch of train_epoch with Adam (lr {lr:.3g}, batch size {batch_size})"
+    result = run_epoch(submission, seed, config, x, y, "adam", lr, batch_size, g_seed)
+    check_loss(result, losses[0], f"{what}: the loss")
+    state = result.args_after[3]
+    expect(state.kind == "optimizer", f"the optimizer given to train_epoch became {state.describe()}.")
+    hint = "use the optimizer you are given: one optimizer.step() per batch, no new optimizer."
+    per_parameter = state.state.fields.get("state")
+    for index, expected in optimizer.state_dict()["state"].items():
+        kept = per_parameter.fields.get(str(index)) if per_parameter is not None else None
+        expect(kept is not None, f"{what}: the optimizer has no state for parameter {index}.", hint)
+        for key in ("step", "exp_avg", "exp_avg_sq"):
+            field = kept.fields.get(key)
+            expect(field is not None and field.array is not None, f"{what}: the optimizer lost its {key}.", hint)
+            expect_close(
+                field.array,
+                expected[key].double().numpy(),
+                1e-4,
+                1e-6,
+                f"{what}: Adam's {key} of parameter {index}",
+                hint,
+            )
+
+
+@pytest.mark.points(0.5)
+def test_sets_train_mode(submission, rng):
+    """with the right loss: a model given in eval mode is trained in train mode"""
+    seed, config, x, y, batch_size, g_seed = setting(rng)
+    losses, _, _ = reference_epoch(seed, config, x, y, "sgd", 0.1, batch_size, g_seed, training=False)
+    result = run_epoch(submission, seed, config, x, y, "sgd", 0.1, batch_size, g_seed, training=False)
+    check_loss(result, losses[0], "train_epoch's loss for a model given in eval mode")
+    expect(
+        result.args_after[0].training is True,
+        "after train_epoch, a model given in eval mode is still in eval mode.",
+        "call model.train() first: dropout or batch norm layers behave differently in training.",
+    )
+
+
+GRID = 60  # points per side of the decision-boundary picture
+
+
+def grid_points(x: np.ndarray) -> tuple[np.ndarray, list[float], list[float]]:
+    """A GRID x GRID lattice over the data with a margin, row by row from the bottom; and the box."""
+    low, high = x.min(0) - 0.3, x.max(0) + 0.3
+    xs, ys = np.linspace(low[0], high[0], GRID), np.linspace(low[1], high[1], GRID)
+    points = np.array([(a, b) for b in ys for a in xs], dtype=np.float32)
+    return points, [float(low[0]), float(high[0])], [float(low[1]), float(high[1])]
+
+
+def student_classes(submission, model, points: np.ndarray) -> np.ndarray | None:
+    """The class the student's kept model predicts for each point (via the helpers), or None."""
+    result = submission.call_helper("predict", model, points)
+    if not result.ok or result.value.kind != "tensor" or result.value.array is None:
+        return None
+    return result.value.array if result.value.array.shape == (len(points),) else None
+
+
+def keep_evidence(evidence, x, y, student_grid, reference_grid, box, student_losses, reference_losses) -> None:
+    """What the feedback page draws for train_epoch (see autograder/pages/evidence.py)."""
+    data = {
+        "type": "points",
+        "x": [float(v) for v in x[:, 0]],
+        "y": [float(v) for v in x[:, 1]],
+        "classes": [int(c) for c in y],
+        "role": "data",
+    }
+    figures = []
+    if student_grid is not None:
+        figures.append(
+            {
+                "title": "Your decision boundary",
+                "equal_aspect": True,
+                "alt": "your model's regions",
+                "caption": "The class your trained model predicts everywhere, over the training points.",
+                "layers": [{"type": "regions", **box, "classes": student_grid, "role": "student"}, data],
+            }
+        )
+    figures.append(
+        {
+            "title": "The reference's decision boundary",
+            "equal_aspect": True,
+            "alt": "the reference's",
+            "caption": "The reference model after the same 40 epochs from the same start.",
+            "layers": [{"type": "regions", **box, "classes": reference_grid, "role": "reference"}, data],
+        }
+    )
+    curves = [
+        {
+            "type": "line",
+            "x": list(range(1, len(reference_losses) + 1)),
+            "y": reference_losses,
+            "role": "reference",
+            "label": "reference",
+        }
+    ]
+    if student_losses:
+        curves.append(
+            {
+                "type": "line",
+                "x": list(range(1, len(student_losses) + 1)),
+                "y": student_losses,
+                "role": "student",
+                "label": "yours",
+            }
+        )
+    figures.append(
+        {
+            "title": "Training loss per epoch",
+            "xlabel": "epoch",
+            "ylabel": "loss (cross-entropy)",
+            "log_y": True,
+            "layers": curves,
+            "alt": "your loss curve and the reference's",
+            "caption": "Your train_epoch's losses (dashed) against the reference's, same start and batches.",
+        }
+    )
+    notes = (
+        [] if student_grid is not None else ["Your train_epoch gave no trained model: only the reference's is drawn."]
+    )
+    evidence["train_epoch"] = {"figures": figures, "notes": notes}
+
+
+def train_40_epochs(submission, x, y, seed, g_seed, config) -> tuple[object, list[float]]:
+    """The student's train_epoch run 40 times on one kept model, optimizer and generator: (model handle, the
+    losses returned). A call that fails is a Mistake (require_ok), raised from here."""
+    model = submission.call_helper("mlp", seed, *config, keep=True)
+    optimizer = submission.call_helper("optimizer", model.handle, "adam", 0.01, keep=True)
+    generator = submission.call_helper("generator", g_seed, keep=True)
+    expect(model.ok and optimizer.ok and generator.ok, "the grader could not build the model and optimizer.")
+    losses = []
+    for _ in range(40):
+        result = submission.call(
+            "train_epoch", model.handle, x, y, optimizer.handle, 32, generator.handle, stand_ins=STAND_INS
+        )
+        value = require_ok(result, "train_epoch")
+        losses.append(float(value.value) if value.kind in ("float", "int") else float("nan"))
+    return model.handle, losses
+
+
+@pytest.mark.points(1.5)
+def test_learns_the_spirals_with_adam(submission, rng, evidence):
+    """reaches 95% training accuracy within 40 epochs of Adam (lr 0.01, batch 32) on two spiral draws of 300 points"""
+    config = (2, [64, 64], 3)
+    for draw in range(2):
+        x, y = spirals(rng, 100)
+        seed, g_seed = int(rng.integers(2**31)), int(rng.integers(2**31))
+        model, losses = None, []
+        try:
+            model, losses = train_40_epochs(submission, x, y, seed, g_seed, config)
+        finally:
+            if draw == 0:  # the pictures, whatever happened
+                reference_losses, reference, _ = reference_epoch(seed, config, x, y, "adam", 0.01, 32, g_seed, 40)
+                points, box_x, box_y = grid_points(x)
+                ours = helpers.predict(reference, torch.from_numpy(points)).numpy()
+                theirs = None if model is None else student_classes(submission, model, points)
+                grid = None if theirs is None else theirs.reshape(GRID, GRID).astype(int).tolist()
+                keep_evidence(
+                    evidence,
+                    x,
+                    y,
+                    grid,
+                    ours.reshape(GRID, GRID).astype(int).tolist(),
+                    {"x": box_x, "y": box_y},
+                    losses,
+                    reference_losses,
+                )
+        predicted = student_classes(submission, model, x)
+        accuracy = 0.0 if predicted is None else float(np.mean(predicted == y))
+        expect(
+            accuracy >= 0.95,
+            f"after 40 epochs of train_epoch with Adam (lr 0.01, batch size 32) on 300 spiral "
+            f"points (draw {draw + 1}), the model gets {100 * accuracy:.1f}% of them right; it should get at least "
+            "95%.",
+            LOOP,
+        )
