@@ -13,7 +13,7 @@ setup: $(VENV)/.installed sandbox
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,cluster]'
 	touch $@
 
 # bubblewrap isolates student code; install it where we can (root on Debian), else the grader warns.

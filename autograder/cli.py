@@ -51,6 +51,7 @@ def _grade(args: argparse.Namespace) -> int:
     results = grade_folder(
         assignment, Path(args.submissions), out, workers=args.workers, force=args.force,
         require_isolation=args.require_sandbox, on_result=Recorder(course, args.assignment), replay=args.replay,
+        scheduler=args.scheduler,
     )  # fmt: skip
     print(format_table(results))
     print(f"results: {out}/<student>/results.json, {out / 'grades.csv'}, gradebook {course.db_url}")
@@ -107,7 +108,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from autograder.devtools.bench import run_bench
 
-    run_bench(n=args.n, large_n=args.large_n, assignment=args.assignment)
+    run_bench(n=args.n, large_n=args.large_n, assignment=args.assignment, scheduler=args.scheduler)
     return 0
 
 
@@ -149,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="regrade with the inputs of the last grading of the same notebook (seeds in OUT/<student>/results.json)",
     )  # fmt: skip
     grade.add_argument("--require-sandbox", action="store_true", help="fail instead of grading unisolated")
+    grade.add_argument(
+        "--scheduler", default=None,
+        help="grade on a Dask cluster: tcp://HOST:PORT of its scheduler, or local:N for N local worker processes",
+    )  # fmt: skip
     _course_root_option(grade)
     grade.set_defaults(run=_grade)
 
@@ -173,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--n", type=int, default=20)
     bench.add_argument("--large-n", type=int, default=200, help="a larger class, to see how time grows")
     bench.add_argument("--assignment", default=None, help="which of the kit's assignments to grade")
+    bench.add_argument("--scheduler", default=None, help="compare local grading with this Dask cluster (or local:N)")
     bench.set_defaults(run=_bench)
     return parser
 

@@ -98,12 +98,39 @@ class Course:
         return sorted(p.name for p in self.hidden_tests.iterdir() if p.is_dir() and any(p.glob("test_*.py")))
 
     def make_importable(self) -> None:
-        """Hidden tests import the reference as `solutions.<assignment>`: from this course, first."""
+        """Hidden tests import `solutions.<a>` and `course_utils` from this course, and pytest names the tests'
+        own modules `<a>.test_*`. Modules of those names that another course, or an older copy of this one,
+        loaded into this process are forgotten first: a long-lived grader never runs stale tests."""
+        owners = {"solutions": self.solutions, "course_utils": self.course_utils}
+        for name, module in list(sys.modules.items()):
+            top, location = name.split(".")[0], _location(module)
+            if location is None:
+                continue
+            if top in owners:
+                stale = not location.is_relative_to(owners[top])
+            else:
+                test_module = location.name.startswith("test_") or (location.is_dir() and location.name == top)
+                stale = (
+                    test_module
+                    and (self.hidden_tests / top).is_dir()
+                    and not location.is_relative_to(self.hidden_tests)
+                )
+            if stale:
+                del sys.modules[name]
         parent = str(self.solutions.parent)
         if sys.path[:1] != [parent]:
             if parent in sys.path:
                 sys.path.remove(parent)
             sys.path.insert(0, parent)
+
+
+def _location(module) -> Path | None:
+    """Where a module was loaded from: its file, or a namespace package's first folder."""
+    file = getattr(module, "__file__", None)
+    if file:
+        return Path(file).resolve()
+    path = list(getattr(module, "__path__", []) or [])
+    return Path(path[0]).resolve() if path else None
 
 
 @dataclasses.dataclass(frozen=True)

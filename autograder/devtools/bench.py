@@ -86,8 +86,8 @@ def make_submissions(assignment: Assignment, release_folder: Path, n: int) -> Pa
     return submitted
 
 
-def ours(course_root: Path, assignment: str, submitted: Path, out: Path) -> tuple[float, int]:
-    argv = [sys.executable, "-m", "autograder", "grade", assignment, str(submitted), "--out", str(out)]
+def ours(course_root: Path, assignment: str, submitted: Path, out: Path, *options: str) -> tuple[float, int]:
+    argv = [sys.executable, "-m", "autograder", "grade", assignment, str(submitted), "--out", str(out), *options]
     return run_measured([*argv, "--course-root", str(course_root), "--force"], course_root)
 
 
@@ -96,7 +96,9 @@ def nbgraders(course_root: Path, assignment: str) -> tuple[float, int]:
     return run_measured([nbgrader, "autograde", assignment, "--force"], course_root)
 
 
-def run_bench(n: int = 20, large_n: int = 200, assignment: str | None = None) -> dict:
+def run_bench(n: int = 20, large_n: int = 200, assignment: str | None = None, scheduler: str | None = None) -> dict:
+    """course grade against nbgrader autograde (and a class of large_n), or, with `scheduler`, local grading
+    against grading on that Dask cluster, on the same n correct submissions."""
     assignment = assignment or "line_fit"
     mode, reason = isolation()
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
@@ -107,6 +109,13 @@ def run_bench(n: int = 20, large_n: int = 200, assignment: str | None = None) ->
             f"N = {n} correct submissions, {os.cpu_count()} cores, sandbox: {mode}" + (f" ({reason})" if reason else "")
         )
         our_seconds, our_peak = ours(course.root, assignment, submitted, course.root / "graded")
+        if scheduler:
+            cluster_seconds, _ = ours(course.root, assignment, submitted, course.root / "clustered", "--scheduler",
+                                      scheduler)  # fmt: skip
+            for label, seconds in (("course grade", our_seconds), (f"on {scheduler}", cluster_seconds)):
+                print(f"{label:<24} {seconds / n:6.3f} s/submission  ({seconds:.1f} s in all)")
+            print(f"{'ratio':<24} {cluster_seconds / our_seconds:6.2f}x the local time (cluster start included)")
+            return {"n": n, "ours": our_seconds / n, "cluster": cluster_seconds / n}
         their_seconds, their_peak = nbgraders(course.root, assignment)
         ratio = their_seconds / our_seconds
         print(f"course grade        {our_seconds / n:6.3f} s/submission  ({our_seconds:.1f} s in all)")

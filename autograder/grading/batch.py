@@ -210,10 +210,12 @@ def grade_folder(
     require_isolation: bool = False,
     on_result: Callable[[Job, dict], None] | None = None,
     replay: bool = False,
+    scheduler: str | None = None,
 ) -> dict[str, dict]:
     """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student.
     `replay` regrades everyone with the inputs of their previous grading of the same notebook (the seeds in
-    their results.json), to reproduce a disputed result."""
+    their results.json), to reproduce a disputed result. `scheduler`: grade on a Dask cluster (see cluster.py)
+    instead of local sandboxes."""
     jobs = discover(assignment.name, submissions)
     if not jobs:
         name = assignment.name
@@ -233,7 +235,12 @@ def grade_folder(
         write_atomically(results_path(out, job.student), json.dumps(results, indent=1))
         progress.step()
 
-    grade_all(assignment, todo, workers or os.cpu_count() or 1, require_isolation, record, seeds)
+    if scheduler:
+        from autograder.grading.cluster import grade_on_cluster
+
+        grade_on_cluster(assignment, todo, scheduler, require_isolation, record, seeds)
+    else:
+        grade_all(assignment, todo, workers or os.cpu_count() or 1, require_isolation, record, seeds)
     everything = {job.student: json.loads(results_path(out, job.student).read_text()) for job in jobs}
     rows = sorted(everything.items())
     write_atomically(out / "grades.csv", grades_csv(rows))

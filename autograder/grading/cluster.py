@@ -1,0 +1,166 @@
+"""Grading on a Dask cluster: `course grade ... --scheduler tcp://HOST:PORT` (or `local:N` for a try).
+
+Workers are plain `dask worker tcp://HOST:PORT` processes started from the kit's environment. Everything an
+assignment needs to be graded (hidden tests, reference, helpers, limits, course_utils, the source notebook's
+grade ids) travels from the client as one bundle, a tar archive named by its sha256: a worker unpacks each
+bundle once, checks its hash, and keeps a warm sandbox per bundle, so that it never grades with stale tests
+after an instructor changes them. A task is one submission (its notebook's bytes and its replay seeds); its
+result is the results.json data, which only the client writes (to OUT, grades.csv and the gradebook), as in
+local grading.
+
+What crosses between client and workers is made by trusted code on both sides (Dask pickles it): student
+code still runs only in the workers' sandboxes, and only plain data comes out of those.
+
+A worker process grades one submission at a time (the hidden tests run in its process, as pytest does); to
+use every core of a machine, start one worker process per core (`dask worker --nworkers N --nthreads 1`).
+A worker that dies mid-task (SIGKILL, a lost machine) costs a retry on another worker; a submission that
+kills `distributed.scheduler.allowed-failures` + 1 workers in a row is recorded with that reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from autograder.course import Assignment, Course
+from autograder.grading.batch import Job
+from autograder.grading.engine import grade_notebook, sandbox_for
+from autograder.sandbox.launcher import SandboxError, isolation
+
+# -- the bundle (client side) ----------------------------------------------------------------------------
+
+
+def bundle(assignment: Assignment) -> bytes:
+    """The assignment as a course of its own, in a tar archive: config, source notebook (for its grade ids,
+    not its public tests), reference, hidden tests with helpers and limits, course_utils. Deterministic bytes:
+    the same files always give the same hash."""
+    course = assignment.course
+    files = {
+        "nbgrader_config.py": course.root / "nbgrader_config.py",
+        f"assignments/{assignment.name}/{assignment.name}.ipynb": assignment.source_notebook,
+        f"solutions/{assignment.name}.py": course.solutions / f"{assignment.name}.py",
+    }
+    for folder, prefix in (
+        (assignment.tests, f"hidden_tests/{assignment.name}"),
+        (course.course_utils, "course_utils"),
+    ):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                files[f"{prefix}/{path.relative_to(folder).as_posix()}"] = path
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name in sorted(files):
+            data = files[name].read_bytes()
+            if name == "nbgrader_config.py":  # the bundle's own layout, whatever the course's config says
+                data += BUNDLE_LAYOUT
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+BUNDLE_LAYOUT = b"""
+c.CourseDirectory.source_directory = "assignments"
+c.CourseKit.hidden_tests_directory = "hidden_tests"
+c.CourseKit.solutions_directory = "solutions"
+"""
+
+
+# -- the worker side -------------------------------------------------------------------------------------
+
+_lock = threading.Lock()  # one grading at a time per worker process: pytest runs in the process
+_unpacked: dict[str, tuple[tempfile.TemporaryDirectory, Assignment]] = {}
+_sandboxes: dict[tuple[str, bool], object] = {}
+
+
+def _assignment(digest: str, data: bytes, name: str) -> Assignment:
+    """The bundle unpacked (once per worker process), after checking that it is what the client named."""
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise RuntimeError(f"the bundle of {name} does not match its hash: refusing to grade with it")
+    if digest not in _unpacked:
+        folder = tempfile.TemporaryDirectory(prefix=f"course-bundle-{digest[:12]}-")
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            archive.extractall(folder.name, filter="data")
+        _unpacked[digest] = (folder, Course.at(Path(folder.name)).assignment(name))
+    return _unpacked[digest][1]
+
+
+def grade_task(digest: str, data: bytes, name: str, notebook: bytes | None, seeds: dict | None,
+               require_isolation: bool) -> dict:  # fmt: skip
+    """One submission graded on this worker: its results.json data. `notebook` None: no file was submitted."""
+    from distributed import get_worker
+
+    mode, reason = isolation()
+    if mode == "plain" and require_isolation:
+        raise SandboxError(f"worker {get_worker().address} cannot isolate student code: {reason}")
+    with _lock:
+        assignment = _assignment(digest, data, name)
+        key = (digest, require_isolation)
+        if key not in _sandboxes:
+            _sandboxes[key] = sandbox_for(assignment, require_isolation)
+        with tempfile.TemporaryDirectory(prefix="course-submission-") as folder:
+            path = Path(folder) / f"{name}.ipynb"
+            if notebook is not None:
+                path.write_bytes(notebook)
+            return grade_notebook(assignment, path, _sandboxes[key], seeds=seeds)
+
+
+# -- the client side -------------------------------------------------------------------------------------
+
+
+def connect(scheduler: str):
+    """A distributed.Client for `tcp://HOST:PORT`, or for a new local cluster of N worker processes (`local:N`)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        message = "grading on a cluster needs dask and distributed: pip install 'torch-course-kit[cluster]'"
+        raise SandboxError(message) from None
+    if scheduler.startswith("local:"):
+        workers = int(scheduler.removeprefix("local:")) if scheduler[6:].isdigit() else 0
+        if workers < 1:
+            raise ValueError(f"--scheduler {scheduler}: local:N needs a number of workers N >= 1")
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        return Client(cluster)
+    return Client(scheduler)
+
+
+def grade_on_cluster(
+    assignment: Assignment,
+    jobs: list[Job],
+    scheduler: str,
+    require_isolation: bool,
+    on_result: Callable[[Job, dict], None],
+    seeds: dict[str, dict] | None = None,
+) -> None:
+    """Grade every job on the cluster, calling on_result(job, results) here as each one arrives."""
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+
+    data = bundle(assignment)
+    digest = hashlib.sha256(data).hexdigest()
+    with connect(scheduler) as client:
+        shared = client.scatter(data, broadcast=True)  # sent to each worker once, not with every task
+        futures = {}
+        for job in jobs:
+            if job.refused is not None:  # never read, so never sent: graded here, as locally
+                on_result(job, grade_notebook(assignment, job.notebook, None, refused=job.refused))
+                continue
+            notebook = job.notebook.read_bytes() if job.notebook.is_file() else None
+            future = client.submit(
+                grade_task, digest, shared, assignment.name, notebook, (seeds or {}).get(job.student),
+                require_isolation, key=f"grade-{digest[:12]}-{job.student}", pure=False,
+            )  # fmt: skip
+            futures[future] = job
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                results = future.result()
+            except KilledWorker:  # the scheduler's allowed-failures: this notebook ends its worker every time
+                reason = "grading it ended the grading machine's worker process every time it was tried"
+                results = grade_notebook(assignment, job.notebook, None, refused=reason)
+            on_result(job, results)
