@@ -62,10 +62,32 @@ def _export(args: argparse.Namespace) -> int:
     from autograder.gradebook.export import export_csv
 
     course = _course(args)
+    if args.format == "canvas":
+        return _export_canvas(args, course)
     out = Path(args.out) if args.out else course.root / "exports" / f"{args.assignment}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(export_csv(course, args.assignment), encoding="utf-8")
     print(f"exported {args.assignment} to {out}")
+    return 0
+
+
+def _export_canvas(args: argparse.Namespace, course: Course) -> int:
+    from autograder.gradebook.export import max_score, scores
+    from autograder.lms.canvas import canvas_csv, canvas_id, read_roster
+
+    if not args.roster:
+        raise ValueError("--format canvas needs --roster ROSTER.csv (Canvas's gradebook export will do)")
+    header, roster = read_roster(Path(args.roster), args.match_on)
+    title = args.title or args.assignment
+    column = f"{title} ({canvas_id(header, title, args.canvas_id)})"
+    totals = {student: sum(row.values()) for student, row in scores(course, args.assignment).items()}
+    text, unknown = canvas_csv(totals, max_score(course, args.assignment), roster, args.match_on, column)
+    if unknown:
+        print(f"not on the roster, left out: {', '.join(unknown)}", file=sys.stderr)
+    out = Path(args.out) if args.out else course.root / "exports" / f"{args.assignment}-canvas.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"exported {args.assignment} for Canvas to {out} (column {column!r})")
     return 0
 
 
@@ -95,6 +117,15 @@ def _report(args: argparse.Namespace) -> int:
     course, results = _graded(args)
     out = Path(args.out) if args.out else course.root / "reports" / f"{args.assignment}.html"
     print(f"class report: {write_report(args.assignment, results, out)}")
+    return 0
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from autograder.lms.gradescope import build_autograder
+
+    course = _course(args)
+    path = build_autograder(course.assignment(args.assignment), visibility=args.visibility)
+    print(f"Gradescope autograder for {args.assignment}: {path} (upload it as the assignment's autograder)")
     return 0
 
 
@@ -167,7 +198,22 @@ def build_parser() -> argparse.ArgumentParser:
         _course_root_option(command)
         if name != "feedback":
             command.add_argument("--out", default=None, help="output file")
+        if name == "export":
+            command.add_argument("--format", choices=("kit", "canvas"), default="kit", help="kit: per test; canvas")
+            command.add_argument("--roster", help="canvas: the class roster CSV (Canvas's gradebook export will do)")
+            command.add_argument("--canvas-id", help="canvas: the assignment's id (else read from the roster)")
+            command.add_argument("--match-on", default="SIS Login ID", help="canvas: roster column = student id")
+            command.add_argument("--title", help="canvas: the assignment's title in Canvas (default: its name)")
         command.set_defaults(run=run)
+
+    gradescope = commands.add_parser("gradescope", help="a Gradescope autograder.zip that grades with the hidden tests")
+    gradescope.add_argument("assignment")
+    gradescope.add_argument(
+        "--visibility", default="visible", choices=("visible", "after_published", "after_due_date", "hidden"),
+        help="when students see each test's result on Gradescope",
+    )  # fmt: skip
+    _course_root_option(gradescope)
+    gradescope.set_defaults(run=_gradescope)
 
     demo = commands.add_parser("demo", help="the whole pipeline on a throwaway course and a synthetic class")
     demo.add_argument("dir", nargs="?", default="demo_course", help="where the throwaway course is built")

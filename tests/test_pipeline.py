@@ -248,3 +248,55 @@ def test_replay_reuses_the_inputs_of_the_last_grading(course, tmp_path):
     notebook.write_text(notebook.read_text() + "\n")  # a resubmission, after seeing those examples
     course_command(*argv, "--replay", course_root=course)
     assert messages() != fresh  # is graded on new inputs
+
+
+def canvas_export(course: Path, roster: Path, *options: str) -> tuple[list[list[str]], str]:
+    done = course_command("export", ASSIGNMENT, "--format", "canvas", "--roster", str(roster), *options,
+                          course_root=course)  # fmt: skip
+    text = (course / "exports" / f"{ASSIGNMENT}-canvas.csv").read_text(encoding="utf-8")
+    return list(csv.reader(io.StringIO(text))), done.stderr
+
+
+ROSTER_PEOPLE = [  # Student, ID, SIS User ID, SIS Login ID, Section
+    ("Doe, Alice", "101", "S101", "alice", "Sec 1"),
+    ('Bob "Bobby" Smith', "102", "S102", "bob", "Sec 2"),
+    ("O'Brien, Junior", "103", "S103", QUOTED, "Sec 1"),
+    ("Zoe, who did not submit", "104", "S104", "zoe", "Sec 2"),
+]
+
+
+def test_canvas_import_file_has_each_roster_row_with_its_score_or_an_empty_cell(course, tmp_path):
+    roster = tmp_path / "roster.csv"
+    with open(roster, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section"])
+        writer.writerows(ROSTER_PEOPLE)
+    rows, stderr = canvas_export(course, roster, "--canvas-id", "4242")
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "line_fit (4242)"]
+    assert rows[1][0].strip() == "Points Possible" and rows[1][5] == "20"
+    table = scores(Course.at(course), ASSIGNMENT)
+    by_login = {row[3]: row for row in rows[2:]}
+    assert [row[:5] for row in rows[2:]] == [list(person) for person in ROSTER_PEOPLE]  # names quoted exactly
+    for login in ("alice", "bob", QUOTED):
+        assert float(by_login[login][5]) == pytest.approx(sum(table[login].values()))
+    assert by_login["zoe"][5] == ""  # no submission: ungraded, not 0
+    for student in ("other_assignment", "linked", *BAD_INPUTS):
+        assert student in stderr  # graded, not on the roster: said, and left out
+    assert not any(row[3] == "linked" for row in rows)
+
+
+def test_a_canvas_gradebook_export_is_a_roster_with_the_assignment_id(course, tmp_path):
+    roster = tmp_path / "canvas_export.csv"
+    with open(roster, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Week 1 quiz (555)",
+                         "line_fit (777)", "Current Score"])  # fmt: skip
+        writer.writerow(["    Points Possible", "", "", "", "", "10", "20", "(read only)"])
+        writer.writerow([*ROSTER_PEOPLE[0], "9", "", "90"])
+        writer.writerow([*ROSTER_PEOPLE[1], "7", "", "70"])
+    rows, _ = canvas_export(course, roster, "--match-on", "SIS Login ID")
+    assert rows[0][-1] == "line_fit (777)" and len(rows) == 4
+    assert [row[3] for row in rows[2:]] == ["alice", "bob"] and rows[2][5] == "20"
+    done = subprocess.run([sys.executable, "-m", "autograder", "export", ASSIGNMENT, "--format", "canvas", "--roster",
+                           str(roster), "--title", "Lab 1"], cwd=course, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and "no Canvas id for 'Lab 1'" in done.stderr

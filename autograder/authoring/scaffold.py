@@ -47,6 +47,7 @@ autograded/
 feedback/
 reports/
 exports/
+gradescope/
 graded/
 gradebook.db
 __pycache__/

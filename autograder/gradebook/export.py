@@ -25,6 +25,11 @@ def scores(course: Course, assignment: str) -> dict[str, dict[str, float]]:
         return table
 
 
+def max_score(course: Course, assignment: str) -> float:
+    with open_gradebook(course) as gradebook:
+        return float(gradebook.find_assignment(assignment).max_score)
+
+
 def export_csv(course: Course, assignment: str) -> str:
     table = scores(course, assignment)
     results = {}
@@ -33,15 +38,14 @@ def export_csv(course: Course, assignment: str) -> str:
         results[student] = Results.read(path) if path.exists() else Results({})
     functions = sorted({f for row in table.values() for f in row})
     test_names = list(dict.fromkeys(test.name for result in results.values() for test in result.tests))
-    with open_gradebook(course) as gradebook:
-        max_score = gradebook.find_assignment(assignment).max_score
+    total = max_score(course, assignment)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "score", "max_score", *functions, *test_names])
     for student in sorted(table):
         row, by_name = table[student], {t.name: t.score for t in results[student].tests}
         writer.writerow(
-            [student, sum(row.values()), max_score, *(row.get(f, 0.0) for f in functions)]
+            [student, sum(row.values()), total, *(row.get(f, 0.0) for f in functions)]
             + [by_name.get(name, "") for name in test_names]
         )
     return buffer.getvalue()

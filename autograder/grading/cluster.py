@@ -20,56 +20,16 @@ kills `distributed.scheduler.allowed-failures` + 1 workers in a row is recorded 
 from __future__ import annotations
 
 import hashlib
-import io
-import tarfile
 import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from autograder.course import Assignment, Course
+from autograder.course import Assignment
 from autograder.grading.batch import Job
+from autograder.grading.bundle import bundle, unpack
 from autograder.grading.engine import grade_notebook, sandbox_for
 from autograder.sandbox.launcher import SandboxError, isolation
-
-# -- the bundle (client side) ----------------------------------------------------------------------------
-
-
-def bundle(assignment: Assignment) -> bytes:
-    """The assignment as a course of its own, in a tar archive: config, source notebook (for its grade ids,
-    not its public tests), reference, hidden tests with helpers and limits, course_utils. Deterministic bytes:
-    the same files always give the same hash."""
-    course = assignment.course
-    files = {
-        "nbgrader_config.py": course.root / "nbgrader_config.py",
-        f"assignments/{assignment.name}/{assignment.name}.ipynb": assignment.source_notebook,
-        f"solutions/{assignment.name}.py": course.solutions / f"{assignment.name}.py",
-    }
-    for folder, prefix in (
-        (assignment.tests, f"hidden_tests/{assignment.name}"),
-        (course.course_utils, "course_utils"),
-    ):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                files[f"{prefix}/{path.relative_to(folder).as_posix()}"] = path
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name in sorted(files):
-            data = files[name].read_bytes()
-            if name == "nbgrader_config.py":  # the bundle's own layout, whatever the course's config says
-                data += BUNDLE_LAYOUT
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o644
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-BUNDLE_LAYOUT = b"""
-c.CourseDirectory.source_directory = "assignments"
-c.CourseKit.hidden_tests_directory = "hidden_tests"
-c.CourseKit.solutions_directory = "solutions"
-"""
-
 
 # -- the worker side -------------------------------------------------------------------------------------
 
@@ -84,9 +44,7 @@ def _assignment(digest: str, data: bytes, name: str) -> Assignment:
         raise RuntimeError(f"the bundle of {name} does not match its hash: refusing to grade with it")
     if digest not in _unpacked:
         folder = tempfile.TemporaryDirectory(prefix=f"course-bundle-{digest[:12]}-")
-        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-            archive.extractall(folder.name, filter="data")
-        _unpacked[digest] = (folder, Course.at(Path(folder.name)).assignment(name))
+        _unpacked[digest] = (folder, unpack(data, Path(folder.name), name))
     return _unpacked[digest][1]
 
 

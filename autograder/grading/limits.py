@@ -43,6 +43,10 @@ class Limits:
     # Fresh processes a submission may be given after its process died or hung (the cell or call at
     # fault is skipped on the next start, so the functions that work still earn their points).
     restarts: int = 3
+    # Where bubblewrap cannot isolate student code (a container without user namespaces, e.g. some hosted
+    # autograders), grade anyway in a plain subprocess with these limits and a loud note (False), or refuse:
+    # every test then fails saying grading is unavailable, not that the student's code is wrong (True).
+    require_isolation: bool = False
 
     def for_worker(self) -> dict:
         return dataclasses.asdict(self)

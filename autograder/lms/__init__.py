@@ -1,0 +1,1 @@
+"""Where grades go besides nbgrader's gradebook: a Gradescope autograder, and Canvas's gradebook import."""
