@@ -4,9 +4,8 @@ A `Trick` is a submission built from the release notebook: the code of some grad
 (`functions`, each the whole code cell that defines it; the rest get the reference code), and extra code
 cells inserted after a given cell (`cells`). `cheats_on` lists the functions the trick cheats on: there it
 must earn nothing beyond what a plainly wrong answer earns (the `CONTROL` submission, whose every function
-is wrong in the plainest way: a few hidden tests, such as "does not modify its inputs", pass for any wrong
-answer that leaves its inputs alone). Every other graded function must keep full marks, unless `survivors`
-says otherwise.
+is wrong in the plainest way and, since a property pays only with a right value, earns nothing). Every other
+graded function must keep full marks, unless `survivors` says otherwise.
 
 The code holds placeholders that the test fills in: __MARKER__ (a random token every file or message the
 trick writes carries, so that anything that leaks can be found), __PORT__ (a loopback TCP port the test

@@ -1,8 +1,10 @@
-"""The hidden tests of line_fit, graded by the real engine against the catalogue of submissions.
+"""The hidden tests of each assignment of the kit's course, graded by the real engine against the assignment's
+catalogue of submissions (hidden_tests/<assignment>/catalogue.py).
 
 Full marks for the reference and for every correct way of writing a function; for each common mistake,
-points lost in its own function and nowhere else; zero and "not implemented" for the untouched release;
-a broken unrelated cell costs nothing; and no message shows hidden-test or reference code.
+points lost in its own function and nowhere else (all of them for a constant or do-nothing function); zero and
+"not implemented" for the untouched release; a broken unrelated cell costs nothing; and no message shows
+hidden-test or reference code.
 """
 
 from __future__ import annotations
@@ -11,132 +13,176 @@ import json
 import re
 from pathlib import Path
 
-import catalogue
 import pytest
 
-from autograder.grading.engine import grade_notebook
+from autograder.authoring.release import release
+from autograder.course import Course
+from autograder.devtools import catalogue
+from autograder.grading.engine import grade_notebook, sandbox_for
+from autograder.grading.results import Results
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "line_fit"
-UNTOUCHED = "untouched_release"
-SYNTAX_ERROR = "syntax_error_in_unrelated_cell"
-ENTRIES = {e.name: e for e in (*catalogue.CORRECT, catalogue.NOISY, *catalogue.MISTAKES)}
+ASSIGNMENTS = ("line_fit", "mlp_spirals")
+MINIMUM = {"line_fit": (5, 10), "mlp_spirals": (10, 25)}  # correct variants, mistakes
+REFERENCE, UNTOUCHED, SYNTAX_ERROR = "reference", "untouched_release", "syntax_error_in_unrelated_cell"
+
+
+def entries(name: str) -> dict[str, catalogue.Entry]:
+    book = catalogue.load(Course.at(ROOT).assignment(name))
+    return {e.name: e for e in (*book.CORRECT, *([book.NOISY] if hasattr(book, "NOISY") else []), *book.MISTAKES)}
+
+
+def cases(kind: str) -> list:
+    """(assignment, entry name) pairs of one kind: correct, mistake."""
+    found = []
+    for name in ASSIGNMENTS:
+        book = catalogue.load(Course.at(ROOT).assignment(name))
+        noisy = [book.NOISY] if hasattr(book, "NOISY") else []
+        chosen = book.MISTAKES if kind == "mistake" else (*book.CORRECT, *noisy)
+        found += [pytest.param(name, entry.name, id=f"{name}-{entry.name}") for entry in chosen]
+    return found
+
+
+class Grader:
+    """grade(name) -> the results of that catalogue submission of one assignment; each is graded once."""
+
+    def __init__(self, assignment, release_notebook: Path, folder: Path):
+        self.assignment, self.release_notebook, self.folder = assignment, release_notebook, folder
+        self.book = catalogue.load(assignment)
+        self.entries = entries(assignment.name)
+        self.points = catalogue.points(assignment)
+        self.results: dict[str, dict] = {}
+        self.sandbox = sandbox_for(assignment)
+
+    def notebook(self, name: str) -> Path:
+        reference = catalogue.full(self.assignment, catalogue.Entry(REFERENCE, {}))
+        out = self.folder / f"{name}.ipynb"
+        if name == UNTOUCHED:
+            return self.release_notebook
+        if name == SYNTAX_ERROR:
+            return catalogue.build(self.release_notebook, reference, out, cells=self.book.SYNTAX_ERROR_CELLS)
+        if name == REFERENCE:
+            return catalogue.build(self.release_notebook, reference, out)
+        return catalogue.build(self.release_notebook, catalogue.full(self.assignment, self.entries[name]), out)
+
+    def __call__(self, name: str) -> dict:
+        if name not in self.results:
+            self.results[name] = grade_notebook(self.assignment, self.notebook(name), self.sandbox)
+        return self.results[name]
 
 
 @pytest.fixture(scope="module")
-def graded(line_fit, release_notebook, sandbox, tmp_path_factory):
-    """grade(name) -> results of that catalogue submission; each is graded once per module."""
-    folder = tmp_path_factory.mktemp("submissions")
-    results: dict[str, dict] = {}
+def graders(make_course, tmp_path_factory):
+    """One grader per assignment, on a course made with `course init --example`, sandboxes closed at the end."""
+    made = {}
+    yield lambda name: made.get(name) or made.setdefault(name, _grader(name, make_course, tmp_path_factory))
+    for grader in made.values():
+        grader.sandbox.cleanup()
 
-    def grade(name: str) -> dict:
-        if name not in results:
-            if name == UNTOUCHED:
-                notebook = release_notebook
-            elif name == SYNTAX_ERROR:
-                sources = catalogue.reference_sources()
-                notebook = catalogue.build(release_notebook, sources, folder / f"{name}.ipynb",
-                                           cells=catalogue.SYNTAX_ERROR_CELLS)  # fmt: skip
-            elif name == "reference":
-                notebook = catalogue.build(release_notebook, catalogue.reference_sources(), folder / f"{name}.ipynb")
-            else:
-                notebook = catalogue.build(release_notebook, catalogue.full(ENTRIES[name]), folder / f"{name}.ipynb")
-            results[name] = grade_notebook(line_fit, notebook, sandbox)
-        return results[name]
 
-    grade.results = results
-    return grade
+def _grader(name: str, make_course, tmp_path_factory) -> Grader:
+    course = make_course(name, example=name)
+    notebook = release(course, name) / f"{name}.ipynb"
+    return Grader(course.assignment(name), notebook, tmp_path_factory.mktemp(f"{name}-submissions"))
 
 
 def per_function(results: dict) -> dict[str, float]:
-    scores = dict.fromkeys(catalogue.GRADED, 0.0)
-    for test in results["tests"]:
-        (function,) = test["tags"]
-        scores[function] += test["score"]
-    return scores
+    return Results(results).function_scores()
 
 
 def failures(results: dict) -> str:
     return "\n".join(f"{t['name']}: {t['output']}" for t in results["tests"] if t["status"] != "passed")
 
 
-def test_points_per_function_match_the_notebook(graded, release_notebook):
-    maxima = dict.fromkeys(catalogue.GRADED, 0.0)
-    for test in graded("reference")["tests"]:
-        maxima[test["tags"][0]] += test["max_score"]
-    assert maxima == catalogue.POINTS
-    cells = json.loads(release_notebook.read_text())["cells"]
-    notebook_points = {
-        c["metadata"]["nbgrader"]["grade_id"].removeprefix("test_"): c["metadata"]["nbgrader"]["points"]
-        for c in cells
-        if c.get("metadata", {}).get("nbgrader", {}).get("grade")
-    }
-    assert notebook_points == catalogue.POINTS
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_points_per_function_match_the_notebook(graders, name):
+    grade = graders(name)
+    maxima = Results(grade(REFERENCE)).function_max_scores()
+    assert maxima == grade.points and sum(maxima.values()) == 20
 
 
-def test_reference_gets_full_marks(graded):
-    results = graded("reference")
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_reference_gets_full_marks(graders, name):
+    results = graders(name)(REFERENCE)
     assert results["score"] == results["max_score"] == 20, failures(results)
     assert all(t["output"] == "" for t in results["tests"])
 
 
-@pytest.mark.parametrize("name", [e.name for e in (*catalogue.CORRECT, catalogue.NOISY)])
-def test_correct_variant_gets_full_marks(graded, name):
-    results = graded(name)
+@pytest.mark.parametrize(("name", "entry"), cases("correct"))
+def test_correct_variant_gets_full_marks(graders, name, entry):
+    results = graders(name)(entry)
     assert results["score"] == results["max_score"] == 20, failures(results)
 
 
-@pytest.mark.parametrize("name", [e.name for e in catalogue.MISTAKES])
-def test_mistake_loses_points_in_its_own_function_only(graded, name):
-    entry = ENTRIES[name]
-    results = graded(name)
+@pytest.mark.parametrize(("name", "entry"), cases("mistake"))
+def test_mistake_loses_points_in_its_own_function_only(graders, name, entry):
+    grade = graders(name)
+    mistake = grade.entries[entry]
+    results = grade(entry)
     scores = per_function(results)
-    assert scores[entry.loses] < catalogue.POINTS[entry.loses], f"{entry.what}: not caught"
-    others = {f: s for f, s in scores.items() if f != entry.loses}
-    assert others == {f: catalogue.POINTS[f] for f in others}, failures(results)
+    assert scores[mistake.loses] < grade.points[mistake.loses], f"{mistake.what}: not caught"
+    if mistake.zero:
+        assert scores[mistake.loses] == 0, f"{mistake.what}: earns {scores[mistake.loses]}\n{failures(results)}"
+    others = {f: s for f, s in scores.items() if f != mistake.loses}
+    assert others == {f: grade.points[f] for f in others}, failures(results)
     for test in results["tests"]:
         if test["status"] != "passed":
             assert test["output"].strip(), f"{test['name']} failed without a message"
 
 
-def test_every_hidden_test_catches_some_mistake(graded):
-    names = {t["name"] for t in graded("reference")["tests"]}
-    failed = {t["name"] for e in catalogue.MISTAKES for t in graded(e.name)["tests"] if t["status"] != "passed"}
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_catalogue_is_large_enough(graders, name):
+    book = graders(name).book
+    least_correct, least_mistakes = MINIMUM[name]
+    assert len(book.CORRECT) >= least_correct and len(book.MISTAKES) >= least_mistakes
+    zeros = {entry.loses for entry in book.MISTAKES if entry.zero}
+    assert zeros == set(graders(name).points), "every graded function has a do-nothing entry"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_every_hidden_test_catches_some_mistake(graders, name):
+    grade = graders(name)
+    names = {t["name"] for t in grade(REFERENCE)["tests"]}
+    failed = {t["name"] for e in grade.book.MISTAKES for t in grade(e.name)["tests"] if t["status"] != "passed"}
     assert names - failed == set()
 
 
-def test_untouched_release_gets_nothing_and_says_not_implemented(graded):
-    results = graded(UNTOUCHED)
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_untouched_release_gets_nothing_and_says_not_implemented(graders, name):
+    results = graders(name)(UNTOUCHED)
     assert results["score"] == 0
     for test in results["tests"]:
         assert test["status"] == "failed"
         assert "not implemented" in test["output"], test
 
 
-def test_syntax_error_in_an_unrelated_cell_costs_nothing(graded):
-    results = graded(SYNTAX_ERROR)
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_syntax_error_in_an_unrelated_cell_costs_nothing(graders, name):
+    results = graders(name)(SYNTAX_ERROR)
     assert results["score"] == 20, failures(results)
     assert "SyntaxError" in results["output"]
 
 
-def _secret_lines(line_fit, release_notebook: Path) -> set[str]:
+def _secret_lines(grade: Grader) -> set[str]:
     """Lines of the reference solutions and of the hidden tests that the release does not show students."""
-    public = {line.strip() for cell in json.loads(release_notebook.read_text())["cells"]
+    public = {line.strip() for cell in json.loads(grade.release_notebook.read_text())["cells"]
               for line in "".join(cell["source"]).splitlines()}  # fmt: skip
-    files = [line_fit.course.solutions / "line_fit.py", *sorted(line_fit.tests.glob("*.py"))]
+    assignment = grade.assignment
+    files = [assignment.course.solutions / f"{assignment.name}.py", *sorted(assignment.tests.glob("test_*.py"))]
     lines = {line.strip() for path in files for line in path.read_text().splitlines()}
     return {line for line in lines if len(line) >= 24 and line not in public}  # shorter: idioms a hint may name
 
 
-def test_no_message_shows_hidden_or_reference_code(graded, line_fit, release_notebook):
-    names = ["reference", UNTOUCHED, SYNTAX_ERROR, *ENTRIES]
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_no_message_shows_hidden_or_reference_code(graders, name):
+    grade = graders(name)
     texts = []
-    for name in names:
-        results = graded(name)
+    for entry in [REFERENCE, UNTOUCHED, SYNTAX_ERROR, *grade.entries]:
+        results = grade(entry)
         texts += [results["output"], *(t["output"] for t in results["tests"])]
-    secret = _secret_lines(line_fit, release_notebook)
+    secret = _secret_lines(grade)
     for text in texts:
         assert not re.search(r"\bref\.|solutions|hidden_tests|test_\w+\.py|Traceback|assert ", text), text
         leaked = [line for line in secret if line in text]

@@ -23,11 +23,11 @@ import time
 import warnings
 from pathlib import Path
 
-import catalogue
 import numpy as np
 import pytest
 from redteam import ALL, CONTROL, GRADED, Trick, fill
 
+from autograder.devtools import catalogue, samples
 from autograder.grading.limits import Limits
 from autograder.grading.submission import Submission
 from autograder.sandbox import launcher
@@ -46,10 +46,11 @@ MSE = "def mse(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).mean()\n"
 # -- building the submissions ------------------------------------------------------------------------------
 
 
-def build(release: Path, trick: Trick, filled, out: Path) -> Path:
-    """The release notebook with the trick's code and the reference code for every other function (via the
-    shared catalogue), then the trick's extra cells and forged metadata."""
-    sources = {**catalogue.reference_sources(), **{name: filled(code) for name, code in trick.functions.items()}}
+def build(line_fit, release: Path, trick: Trick, filled, out: Path) -> Path:
+    """The release notebook with the trick's code and the reference code for every other function (as the
+    catalogue builds submissions), then the trick's extra cells and forged metadata."""
+    reference = samples.reference_sources(line_fit)
+    sources = {**reference, **{name: filled(code) for name, code in trick.functions.items()}}
     notebook = json.loads(catalogue.build(release, sources, out).read_text())
     cells = []
     for cell in notebook["cells"]:
@@ -199,7 +200,7 @@ def batch(tmp_path_factory, make_course) -> Batch:
         return fill(code, marker, listener.port, targets)
 
     for trick in (HONEST, CONTROL, *ALL):
-        build(released, trick, filled, submissions / f"{trick.name}.ipynb")
+        build(made.assignment("line_fit"), released, trick, filled, submissions / f"{trick.name}.ipynb")
     submissions_before, gradebook_before = tree_digest(submissions), digest(gradebook)
 
     started = time.monotonic()
@@ -434,7 +435,7 @@ def test_forged_messages_cannot_bloat_the_results(line_fit, release_notebook, sa
     from autograder.grading.engine import grade_notebook
 
     forger = Trick("forger", "forges protocol messages", cells=(FORGE,))
-    notebook = build(release_notebook, forger, str, tmp_path / "forger.ipynb")
+    notebook = build(line_fit, release_notebook, forger, str, tmp_path / "forger.ipynb")
     results = grade_notebook(line_fit, notebook, sandbox)
     assert results["score"] == results["max_score"]  # the forgery earns nothing and costs nothing
     assert len(json.dumps(results)) < 200_000

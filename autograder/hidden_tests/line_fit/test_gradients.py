@@ -9,6 +9,7 @@ from autograder.testkit import (
     expect,
     expect_close,
     expect_items,
+    expect_same_twice,
     expect_tensor,
     expect_unchanged,
     helper,
@@ -82,11 +83,15 @@ def expected_gradients(terms, inputs) -> list[np.ndarray]:
     return [g.numpy() for g in ref.gradients(helpers.polynomial(terms), *tensors)]
 
 
-def check_gradients(submission, terms, inputs, rtol: float, atol: float, alternatives=()) -> None:
+def describe_call(terms, inputs) -> str:
     names = ", ".join(f"x{i}" for i in range(len(inputs)))
     shapes = ", ".join(f"x{i} of shape {shape_text(x.shape)}" for i, x in enumerate(inputs))
-    what = f"gradients(f, {names}) for f = sum({formula(terms)}), {shapes}, {inputs[0].dtype}"
-    value = require_ok(submission.call("gradients", spec_polynomial(terms), *inputs), "gradients", HINTS)
+    return f"gradients(f, {names}) for f = sum({formula(terms)}), {shapes}, {inputs[0].dtype}"
+
+
+def expect_right_gradients(value, terms, inputs, rtol: float, atol: float, what: str, alternatives=()) -> None:
+    """One gradient per input, of its shape and dtype, matching the reference. Every test checks this first:
+    a property earns points only together with right gradients."""
     hint = "return one gradient per input, e.g. as a tuple."
     items = expect_items(value, f"the value returned by {what}", len(inputs), ("tuple", "list"), hint)
     for i, (item, x, expected) in enumerate(zip(items, inputs, expected_gradients(terms, inputs), strict=True)):
@@ -95,6 +100,15 @@ def check_gradients(submission, terms, inputs, rtol: float, atol: float, alterna
         actual = expect_tensor(item, name, shape=x.shape, dtype=str(x.dtype), hint="one per input, of its shape.")
         typical = [(alt[i], text) for alt, text in alternatives if i < len(alt)]
         expect_close(actual, expected, rtol, atol, name, alternatives=typical)
+
+
+def check_gradients(submission, terms, inputs, rtol: float, atol: float, alternatives=()) -> None:
+    """Right gradients, and a second call with the same f and inputs gives exactly the same answer."""
+    what = describe_call(terms, inputs)
+    first = require_ok(submission.call("gradients", spec_polynomial(terms), *inputs), "gradients", HINTS)
+    expect_right_gradients(first, terms, inputs, rtol, atol, what, alternatives)
+    second = require_ok(submission.call("gradients", spec_polynomial(terms), *inputs), "gradients", HINTS)
+    expect_same_twice(first, second, what)
 
 
 @pytest.mark.points(1)
@@ -125,12 +139,13 @@ def test_float64_gradient_check(submission, rng):
 
 @pytest.mark.points(0.5)
 def test_inputs_untouched_and_no_history(submission, rng):
-    """leaves the inputs as they were (values, requires_grad, .grad) and returns tensors without autograd history"""
+    """leaves the inputs as they were (values, requires_grad, .grad), returns right gradients, no autograd history"""
     for requires_grad in (False, True):
         inputs = [rng.uniform(-2, 2, size=3).astype(np.float32) for _ in range(2)]
         specs = [spec_tensor(x, requires_grad=requires_grad) for x in inputs]
         result = submission.call("gradients", spec_polynomial(LESSON), *specs)
         value = require_ok(result, "gradients", HINTS)
+        expect_right_gradients(value, LESSON, inputs, 1e-5, 1e-6, describe_call(LESSON, inputs))
         state = "requiring grad" if requires_grad else "not requiring grad"
         for i, (x, after) in enumerate(zip(inputs, result.args_after[1:], strict=True)):
             name = f"input {i} ({state})"
@@ -140,9 +155,6 @@ def test_inputs_untouched_and_no_history(submission, rng):
             expect(not changed, f"{name}: requires_grad is {after.requires_grad} after the call.", hint)
             leftover = "backward() on the inputs leaves .grad on them: use torch.autograd.grad, or detached copies."
             expect(after.grad is None, f"{name}: .grad is no longer None after the call.", leftover)
-        items = expect_items(value, "the value returned by gradients", 2, ("tuple", "list"))
-        for i, item in enumerate(items):
-            expect(item.kind != "none", f"gradient {i} is None.", NONE_GRAD)
-            expect_tensor(item, f"gradient {i}")
+        for i, item in enumerate(value.items):
             hint = "return detached gradients (no create_graph=True, no arithmetic on tensors that require grad)."
             expect(not item.has_grad_fn, f"gradient {i} carries autograd history (a grad_fn).", hint)

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.testkit import expect_close, expect_tensor, expect_unchanged, require_ok, shape_text
+from autograder.testkit import (
+    expect_close,
+    expect_same_twice,
+    expect_tensor,
+    expect_unchanged,
+    require_ok,
+    shape_text,
+)
 from solutions import line_fit as ref
 
 pytestmark = pytest.mark.grades("loss_landscape")
@@ -51,8 +58,9 @@ def shape_hint(value, grid_shape, n) -> str:
     return "the result holds one mse per grid point, so it has the grid's shape (whatever that shape is)."
 
 
-def check_values(submission, x, y, a_grid, b_grid, dtype: str, rtol: float, what: str) -> None:
-    value = require_ok(submission.call("loss_landscape", x, y, a_grid, b_grid), "loss_landscape")
+def expect_right_values(value, x, y, a_grid, b_grid, dtype: str, rtol: float, what: str) -> None:
+    """The landscape has the grid's shape and dtype and matches the reference. Every test checks this first:
+    a property earns points only together with right values."""
     hint = shape_hint(value, a_grid.shape, len(x))
     actual = expect_tensor(value, what, shape=a_grid.shape, dtype=dtype, hint=hint)
     expected = landscape(x, y, a_grid, b_grid)
@@ -60,6 +68,14 @@ def check_values(submission, x, y, a_grid, b_grid, dtype: str, rtol: float, what
     # size on the grid, not to each value (the smallest ones are the most cancelled).
     expect_close(actual, expected, rtol, rtol * float(expected.max()), what, alternatives=typical_mistakes(
         x, y, a_grid, b_grid))  # fmt: skip
+
+
+def check_values(submission, x, y, a_grid, b_grid, dtype: str, rtol: float, what: str) -> None:
+    """Right values, and a second call with the same inputs gives exactly the same answer."""
+    first = require_ok(submission.call("loss_landscape", x, y, a_grid, b_grid), "loss_landscape")
+    expect_right_values(first, x, y, a_grid, b_grid, dtype, rtol, what)
+    second = require_ok(submission.call("loss_landscape", x, y, a_grid, b_grid), "loss_landscape")
+    expect_same_twice(first, second, what)
 
 
 @pytest.mark.points(1)
@@ -84,23 +100,25 @@ def test_values_1d_float64(submission, rng):
 
 @pytest.mark.points(0.5)
 def test_grid_shapes(submission, rng):
-    """the result has the grid's shape for 1-D, 2-D and 3-D grids"""
+    """the result has the grid's shape, and right values, for 1-D, 2-D and 3-D grids"""
     x, y, slope, intercept = line_data(rng, np.float32)
     for shape in ((int(rng.integers(2, 9)),), (3, int(rng.integers(4, 9))), (2, 3, int(rng.integers(4, 7)))):
         a_grid = (slope + rng.uniform(-2, 2, size=shape)).astype(np.float32)
         b_grid = (intercept + rng.uniform(-2, 2, size=shape)).astype(np.float32)
         value = require_ok(submission.call("loss_landscape", x, y, a_grid, b_grid), "loss_landscape")
         what = f"loss_landscape for a grid of shape {shape_text(shape)}"
-        expect_tensor(value, what, shape=shape, hint=shape_hint(value, shape, len(x)))
+        expect_right_values(value, x, y, a_grid, b_grid, "float32", 1e-5, what)
 
 
 @pytest.mark.points(0.5)
 def test_inputs_unchanged(submission, rng):
-    """leaves x, y and the grids unchanged"""
+    """returns right values and leaves x, y and the grids unchanged"""
     x, y, slope, intercept = line_data(rng, np.float32)
     a_grid, b_grid = mesh(rng, slope, intercept, np.float32)
     result = submission.call("loss_landscape", x, y, a_grid, b_grid)
-    require_ok(result, "loss_landscape")
+    value = require_ok(result, "loss_landscape")
+    what = f"loss_landscape on {len(x)} float32 points and a {shape_text(a_grid.shape)} grid"
+    expect_right_values(value, x, y, a_grid, b_grid, "float32", 1e-5, what)
     hint = "compute new tensors; don't change the arguments in place (-=, .sub_(), .unsqueeze_() ...)."
     names = ("x", "y", "a_grid", "b_grid")
     for name, before, after in zip(names, (x, y, a_grid, b_grid), result.args_after, strict=True):

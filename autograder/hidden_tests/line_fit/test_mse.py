@@ -8,6 +8,7 @@ from autograder.testkit import (
     expect,
     expect_close,
     expect_number,
+    expect_same_twice,
     expect_tensor,
     expect_unchanged,
     require_ok,
@@ -61,12 +62,33 @@ BROADCAST = (
 )
 
 
-def shape_hint(value) -> str | None:
+def shape_hint(value, n: int) -> str | None:
+    """What to say about a result that is not one number, for inputs of n elements."""
     if value.kind != "tensor":
         return None  # what to say about the type is expect_*'s job
-    if len(value.shape) >= 2 and len(set(value.shape)) == 1:
+    if tuple(value.shape) == (n, n):
         return BROADCAST
     return "average over all elements (e.g. with .mean()) so that the result is a single number."
+
+
+def expect_right_value(value, y_pred: np.ndarray, y_true: np.ndarray, what: str) -> None:
+    """The returned mse matches the reference, to the value tests' tolerance for the inputs' dtype (float32:
+    1e-5, float64: 1e-12). Every test checks this first: a property earns points only with a right value."""
+    actual = expect_number(value, what, hint=shape_hint(value, y_pred.size))
+    exact = y_pred.dtype == np.float64
+    lost_precision = exact and value.kind == "tensor" and value.dtype != "float64"
+    hint = "the result is not float64: compute in the inputs' dtype, don't convert." if lost_precision else None
+    rtol, atol = (1e-12, 1e-14) if exact else (1e-5, 1e-7)
+    expected = expected_mse(y_pred, y_true)
+    expect_close(actual, expected, rtol, atol, what, hint, typical_mistakes(y_pred, y_true))
+
+
+def check_value_twice(submission, y_pred: np.ndarray, y_true: np.ndarray, what: str) -> None:
+    """The value is right, and a second call with the same inputs gives exactly the same answer."""
+    first = require_ok(submission.call("mse", y_pred, y_true), "mse")
+    expect_right_value(first, y_pred, y_true, what)
+    second = require_ok(submission.call("mse", y_pred, y_true), "mse")
+    expect_same_twice(first, second, what)
 
 
 @pytest.mark.points(1)
@@ -74,11 +96,7 @@ def test_value_float32(submission, rng):
     """value matches on random float32 inputs of 1-D, 2-D and 3-D shapes"""
     for shape in random_shapes(rng):
         y_pred, y_true = random_pair(rng, shape, np.float32)
-        value = require_ok(submission.call("mse", y_pred, y_true), "mse")
-        what = f"mse of two random float32 tensors of shape {shape_text(shape)}"
-        actual = expect_number(value, what, hint=shape_hint(value))
-        expected = expected_mse(y_pred, y_true)
-        expect_close(actual, expected, 1e-5, 1e-7, what, alternatives=typical_mistakes(y_pred, y_true))
+        check_value_twice(submission, y_pred, y_true, f"mse of two random float32 tensors of shape {shape_text(shape)}")
 
 
 @pytest.mark.points(0.5)
@@ -86,24 +104,19 @@ def test_value_float64(submission, rng):
     """value is exact (to 1e-12) on random float64 inputs"""
     for shape in random_shapes(rng)[:2]:
         y_pred, y_true = random_pair(rng, shape, np.float64)
-        value = require_ok(submission.call("mse", y_pred, y_true), "mse")
-        what = f"mse of two random float64 tensors of shape {shape_text(shape)}"
-        actual = expect_number(value, what, hint=shape_hint(value))
-        lost_precision = value.kind == "tensor" and value.dtype != "float64"
-        hint = "the result is not float64: compute in the inputs' dtype, don't convert." if lost_precision else None
-        expected = expected_mse(y_pred, y_true)
-        expect_close(actual, expected, 1e-12, 1e-14, what, hint, typical_mistakes(y_pred, y_true))
+        check_value_twice(submission, y_pred, y_true, f"mse of two random float64 tensors of shape {shape_text(shape)}")
 
 
 @pytest.mark.points(1)
 def test_returns_0dim_tensor(submission, rng):
-    """returns a 0-dim tensor of the inputs' dtype (float32 and float64), not a Python number"""
+    """returns a right value as a 0-dim tensor of the inputs' dtype (float32 and float64), not a Python number"""
     for dtype in ("float32", "float64"):
         shape = random_shapes(rng)[int(rng.integers(0, 3))]
         y_pred, y_true = random_pair(rng, shape, dtype)
         value = require_ok(submission.call("mse", y_pred, y_true), "mse")
         what = f"mse of two {dtype} tensors of shape {shape_text(shape)}"
-        expect_tensor(value, what, shape=(), dtype=dtype, hint=shape_hint(value))
+        expect_right_value(value, y_pred, y_true, what)
+        expect_tensor(value, what, shape=(), dtype=dtype, hint=shape_hint(value, y_pred.size))
 
 
 @pytest.mark.points(1)
@@ -113,6 +126,7 @@ def test_gradient(submission, rng):
         y_pred, y_true = random_pair(rng, shape, dtype)
         result = submission.call("mse", spec_tensor(y_pred, requires_grad=True), y_true, backward=True)
         value = require_ok(result, "mse", hints=IN_PLACE)
+        expect_right_value(value, y_pred, y_true, f"mse of two {dtype.__name__} tensors of shape {shape_text(shape)}")
         problem = result.backward_error
         if problem and value.kind in ("float", "int"):
             hint = "return the tensor itself: autograd cannot differentiate a Python number (.item(), float())."
@@ -131,11 +145,12 @@ def test_gradient(submission, rng):
 
 @pytest.mark.points(0.5)
 def test_inputs_unchanged(submission, rng):
-    """does not modify its inputs"""
+    """returns a right value and does not modify its inputs"""
     hint = "compute a new tensor (y_pred - y_true) instead of changing an input in place (-=, .sub_(), .pow_())."
     for shape in random_shapes(rng)[:2]:
         y_pred, y_true = random_pair(rng, shape, np.float32)
         result = submission.call("mse", y_pred, y_true)
-        require_ok(result, "mse")
+        value = require_ok(result, "mse")
+        expect_right_value(value, y_pred, y_true, f"mse of two random float32 tensors of shape {shape_text(shape)}")
         expect_unchanged(result.args_after[0], y_pred.astype(np.float64), "y_pred (the first argument)", hint)
         expect_unchanged(result.args_after[1], y_true.astype(np.float64), "y_true (the second argument)", hint)

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.testkit import expect, expect_close, expect_tensor, require_ok, shape_text, spec_generator, spec_tensor
+from autograder.testkit import (
+    expect,
+    expect_close,
+    expect_same_twice,
+    expect_tensor,
+    require_ok,
+    shape_text,
+    spec_generator,
+    spec_tensor,
+)
 from solutions import line_fit as ref
 
 pytestmark = pytest.mark.grades("sgd_step")
@@ -70,8 +79,13 @@ def step_hint(pairs, afters: list[np.ndarray], lr: float, unchanged: str = UNCHA
     return f"your step is {factor:.4g} × grad, but lr was {lr:.4g}: use the lr argument as the step size."
 
 
+NONE_GRAD = "a parameter whose .grad is None has no gradient to follow: leave it as it is."
+
+
 def check_after(result, pairs, lr: float, call: str, unchanged: str = UNCHANGED) -> list[np.ndarray]:
-    """The parameters after the call, each compared with the expected update; returns them."""
+    """The parameters after the call, each compared with the expected update (a parameter whose .grad is None
+    must stay as it was); returns them. Every test checks this first: a property earns points only together
+    with a right update."""
     require_ok(result, "sgd_step", HINTS)
     items = result.args_after[0].items
     afters = [
@@ -79,10 +93,23 @@ def check_after(result, pairs, lr: float, call: str, unchanged: str = UNCHANGED)
         for i, (item, (value, _)) in enumerate(zip(items, pairs, strict=True))
     ]
     hint = step_hint(pairs, afters, lr, unchanged)
-    for i, (actual, expected) in enumerate(zip(afters, expected_after(pairs, lr), strict=True)):
-        what = f"parameter {i} (shape {shape_text(expected.shape)}) after {call}"
-        expect_close(actual, expected, 1e-6, 1e-6, what, hint)
+    for i, (actual, expected, (_, grad)) in enumerate(zip(afters, expected_after(pairs, lr), pairs, strict=True)):
+        if grad is None:
+            expect_close(actual, expected, 0, 0, f"parameter {i}, whose .grad is None, after {call}", NONE_GRAD)
+        else:
+            what = f"parameter {i} (shape {shape_text(expected.shape)}) after {call}"
+            expect_close(actual, expected, 1e-6, 1e-6, what, hint)
     return afters
+
+
+def check_twice(submission, make_params, pairs, lr: float, call: str, unchanged: str = UNCHANGED) -> None:
+    """The update is right, and a second call on the same parameters (as they were before the first call)
+    updates them exactly as the first did. `make_params(pairs)` builds the params argument afresh."""
+    first = submission.call("sgd_step", make_params(pairs), lr)
+    check_after(first, pairs, lr, call, unchanged)
+    second = submission.call("sgd_step", make_params(pairs), lr)
+    require_ok(second, "sgd_step", HINTS)
+    expect_same_twice(first.args_after[0], second.args_after[0], f"{call} (the parameters after it)")
 
 
 @pytest.mark.points(1)
@@ -90,8 +117,7 @@ def test_update(submission, rng):
     """updates every parameter to p − lr × p.grad, for tensors of several shapes and dtypes"""
     pairs = random_params(rng, int(rng.integers(2, 5)))
     lr = float(rng.uniform(0.01, 0.5))
-    result = submission.call("sgd_step", specs(pairs), lr)
-    check_after(result, pairs, lr, f"sgd_step(params, lr={lr:.4g})")
+    check_twice(submission, specs, pairs, lr, f"sgd_step(params, lr={lr:.4g})")
 
 
 @pytest.mark.points(0.5)
@@ -99,24 +125,12 @@ def test_generator(submission, rng):
     """works with a one-shot generator of parameters, like model.parameters()"""
     pairs = random_params(rng, int(rng.integers(2, 4)))
     lr = float(rng.uniform(0.01, 0.5))
-    result = submission.call("sgd_step", spec_generator(specs(pairs)), lr)
     unchanged = (
         "some parameters did not change. A generator can be looped over only once: a second loop over params "
         "sees only what the first one left. (And `p = p - lr * p.grad` leaves a parameter as it was.)"
     )
-    check_after(result, pairs, lr, f"sgd_step(a generator of parameters, lr={lr:.4g})", unchanged)
-
-
-def check_moved(result, pairs, call: str) -> None:
-    """Parameters with a .grad changed, in place; those without stayed as they were (values not checked)."""
-    require_ok(result, "sgd_step", HINTS)
-    for i, (item, (value, grad)) in enumerate(zip(result.args_after[0].items, pairs, strict=True)):
-        after = expect_tensor(item, f"parameter {i} after {call}", shape=value.shape)
-        if grad is None:
-            hint = "a parameter whose .grad is None has no gradient to follow: leave it as it is."
-            expect_close(after, value, 0, 0, f"parameter {i}, whose .grad is None, after {call}", hint)
-        else:
-            expect(not np.array_equal(after, value), f"parameter {i} did not change in {call}.", UNCHANGED)
+    call = f"sgd_step(a generator of parameters, lr={lr:.4g})"
+    check_twice(submission, lambda p: spec_generator(specs(p)), pairs, lr, call, unchanged)
 
 
 @pytest.mark.points(1)
@@ -125,7 +139,7 @@ def test_in_place_without_history(submission, rng):
     pairs = random_params(rng, 2)
     lr = float(rng.uniform(0.01, 0.5))
     result = submission.call("sgd_step", specs(pairs), lr)
-    check_moved(result, pairs, f"sgd_step(params, lr={lr:.4g})")
+    check_after(result, pairs, lr, f"sgd_step(params, lr={lr:.4g})")
     for i, item in enumerate(result.args_after[0].items):
         history = item.has_grad_fn or not item.is_leaf
         expect(not history, f"parameter {i} now carries autograd history.", HINTS["leaf variable that requires grad"])
@@ -135,20 +149,20 @@ def test_in_place_without_history(submission, rng):
 
 @pytest.mark.points(0.5)
 def test_skips_none_grad(submission, rng):
-    """skips parameters whose .grad is None and leaves them unchanged"""
+    """updates the parameters that have a .grad, and skips those whose .grad is None, leaving them unchanged"""
     pairs = random_params(rng, 4, with_grad=[True, False, True, False])
     lr = float(rng.uniform(0.01, 0.5))
     result = submission.call("sgd_step", specs(pairs), lr)
-    check_moved(result, pairs, f"sgd_step(params, lr={lr:.4g}) where parameters 1 and 3 have .grad None")
+    check_after(result, pairs, lr, f"sgd_step(params, lr={lr:.4g}) where parameters 1 and 3 have .grad None")
 
 
 @pytest.mark.points(0.5)
 def test_grad_untouched(submission, rng):
-    """leaves .grad as it was: zeroing the gradients is the training loop's job"""
+    """updates the parameters rightly and leaves .grad as it was: zeroing the gradients is the training loop's job"""
     pairs = random_params(rng, 3)
     lr = float(rng.uniform(0.01, 0.5))
     result = submission.call("sgd_step", specs(pairs), lr)
-    require_ok(result, "sgd_step", HINTS)
+    check_after(result, pairs, lr, f"sgd_step(params, lr={lr:.4g})")
     hint = "sgd_step should only update the parameters, like optimizer.step(): the training loop zeroes .grad."
     for i, (item, (_, grad)) in enumerate(zip(result.args_after[0].items, pairs, strict=True)):
         expect(item.grad is not None, f"parameter {i}'s .grad is None after sgd_step.", hint)

@@ -11,6 +11,7 @@ from autograder.testkit import (
     expect_close,
     expect_items,
     expect_number,
+    expect_same_twice,
     helper,
     load_helpers,
     require_ok,
@@ -101,9 +102,9 @@ def unchanged_model_hint(value) -> str:
     return COPIED if len(losses) > 1 else STUCK
 
 
-def check_losses(submission, rng, n_steps: int, lr: float) -> None:
-    x, y, weight, bias = line_data(rng)
-    _, value = call_train(submission, x, y, weight, bias, n_steps, lr)
+def expect_right_losses(value, x, y, weight, bias, n_steps: int, lr: float) -> None:
+    """The returned losses match a reference run (to 1e-4). Every test of what train returns or does to the
+    model checks this first: a property earns points only together with right losses."""
     actual = loss_numbers(value, n_steps)
     expected, _ = reference_run(x, y, weight, bias, n_steps, lr)
     alternatives = [
@@ -122,14 +123,27 @@ def check_losses(submission, rng, n_steps: int, lr: float) -> None:
     expect_close(actual, expected, 1e-4, 1e-6, what, hint, alternatives)
 
 
+def check_losses(submission, rng, n_steps: int, lr: float, twice: bool = False) -> None:
+    """Right losses on fresh random data; with `twice`, a second call on the same data, with a model as the
+    first call was given it, returns exactly the same losses."""
+    x, y, weight, bias = line_data(rng)
+    _, value = call_train(submission, x, y, weight, bias, n_steps, lr)
+    expect_right_losses(value, x, y, weight, bias, n_steps, lr)
+    if twice:
+        _, again = call_train(submission, x, y, weight, bias, n_steps, lr)
+        what = f"train(model, x, y, n_steps={n_steps}, lr={lr:.4g}) on {len(y)} random points"
+        expect_same_twice(value, again, what)
+
+
 @pytest.mark.points(1)
 def test_returns_list_of_floats(submission, rng):
-    """returns a list of exactly n_steps Python floats, one loss per step"""
+    """returns the right losses as a list of exactly n_steps Python floats, one loss per step"""
     x, y, weight, bias = line_data(rng)
     n_steps = int(rng.integers(3, 20))
     _, value = call_train(submission, x, y, weight, bias, n_steps, 0.1)
     what = f"the value returned by train(..., n_steps={n_steps}, ...)"
     items = expect_items(value, what, n_steps, ("list",), "record exactly one loss in each of the n_steps steps.")
+    expect_right_losses(value, x, y, weight, bias, n_steps, 0.1)
     for i, item in enumerate(items):
         hint = "record loss.item(): a Python float, not the loss tensor (which also keeps its autograd graph alive)."
         expect(item.kind == "float", f"loss {i} in the returned list should be a Python float, not {item.describe()}.",
@@ -139,7 +153,7 @@ def test_returns_list_of_floats(submission, rng):
 @pytest.mark.points(1.5)
 def test_losses_match(submission, rng):
     """per-step losses match a reference run on random line data with a random lr"""
-    check_losses(submission, rng, n_steps=30, lr=float(rng.uniform(0.02, 0.25)))
+    check_losses(submission, rng, n_steps=30, lr=float(rng.uniform(0.02, 0.25)), twice=True)
 
 
 @pytest.mark.points(1)
@@ -244,10 +258,11 @@ def test_converges_to_least_squares(submission, rng, evidence):
 
 @pytest.mark.points(0.5)
 def test_trains_model_in_place(submission, rng):
-    """trains the model it was given: that model's own parameters follow the reference run"""
+    """trains the model it was given: right losses, and that model's own parameters follow the reference run"""
     x, y, weight, bias = line_data(rng)
     n_steps = int(rng.integers(5, 15))
     result, value = call_train(submission, x, y, weight, bias, n_steps, 0.1)
+    expect_right_losses(value, x, y, weight, bias, n_steps, 0.1)
     actual = final_params(result)
     _, expected = reference_run(x, y, weight, bias, n_steps, 0.1)
     unchanged = np.allclose(actual, [np.float32(weight), np.float32(bias)])

@@ -1,78 +1,11 @@
-"""A catalogue of line_fit submissions, as data, for testing the hidden tests themselves.
-
-Each submission is the RELEASE notebook with some graded functions' stub cells replaced by code: the
-reference (full marks), correct implementations that differ from it (full marks: the hidden tests must not
-insist on one way of doing it), a correct but noisy one (prints and warnings: still full marks), and the
-common mistakes, each tagged with the one function where it must lose points. Functions a submission does
-not replace get the reference code, so a mistake can only cost points where it is made.
-
-`build` writes one submission: a copy of the release notebook whose stub cells (`def <name>(` ...
-`raise NotImplementedError`) hold the given code. Not a test file: tests/test_hidden_tests.py grades these.
+"""The catalogue of line_fit submissions, for testing its hidden tests (see autograder/devtools/catalogue.py):
+the reference's alternatives (full marks: the hidden tests must not insist on one way of doing it), a correct
+but noisy one (prints and warnings: still full marks), and the common mistakes, each tagged with the one
+function where it must lose points (all of them for a constant or do-nothing function: `zero`). Never
+released. tests/test_hidden_tests.py grades every entry with the real engine and sandbox.
 """
 
-from __future__ import annotations
-
-import copy
-import dataclasses
-import inspect
-import json
-import textwrap
-from pathlib import Path
-
-from solutions import line_fit as reference
-
-GRADED = ("mse", "sgd_step", "train", "loss_landscape", "gradients")
-POINTS = {"mse": 4, "sgd_step": 4, "train": 6, "loss_landscape": 3, "gradients": 3}
-
-
-@dataclasses.dataclass(frozen=True)
-class Entry:
-    name: str
-    sources: dict[str, str]  # graded function -> the whole code cell that replaces its stub
-    loses: str | None = None  # the graded function that must lose points; None: full marks everywhere
-    what: str = ""  # one line: what this submission does differently
-
-
-def reference_sources() -> dict[str, str]:
-    """Each graded function's reference code, as a student would paste it into the stub cell."""
-    return {name: inspect.getsource(getattr(reference, name)) for name in GRADED}
-
-
-def _stub_index(notebook: dict, name: str) -> int:
-    for index, cell in enumerate(notebook["cells"]):
-        source = cell.get("source", "")
-        source = source if isinstance(source, str) else "".join(source)
-        stub = source.startswith(f"def {name}(") and "raise NotImplementedError" in source
-        if cell.get("cell_type") == "code" and stub:
-            return index
-    raise KeyError(f"the release notebook has no stub cell for {name}")
-
-
-def _grade_id_index(notebook: dict, grade_id: str) -> int:
-    for index, cell in enumerate(notebook["cells"]):
-        if (cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            return index
-    raise KeyError(f"the release notebook has no cell {grade_id!r}")
-
-
-def build(release_notebook: Path, sources: dict[str, str], out: Path, cells: dict[str, str] | None = None) -> Path:
-    """Write to `out` a copy of the release notebook with the stub cells of `sources` replaced by their code,
-    and the cells named (by nbgrader grade id) in `cells` replaced too. Returns `out`."""
-    notebook = json.loads(Path(release_notebook).read_text(encoding="utf-8"))
-    filled = copy.deepcopy(notebook)
-    indices = {name: _stub_index(notebook, name) for name in sources}  # found in the untouched release
-    indices |= {grade_id: _grade_id_index(notebook, grade_id) for grade_id in cells or {}}
-    for key, source in {**sources, **(cells or {})}.items():
-        filled["cells"][indices[key]]["source"] = textwrap.dedent(source).lstrip("\n")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(filled, indent=1), encoding="utf-8")
-    return out
-
-
-def full(entry: Entry) -> dict[str, str]:
-    """The code of every graded function in this submission: the entry's, and the reference for the rest."""
-    return {**reference_sources(), **entry.sources}
-
+from autograder.devtools.catalogue import Entry
 
 # Entries are written compactly, one code cell per string; the formatter would spread each over ten lines.
 # fmt: off
@@ -262,6 +195,27 @@ MISTAKES = (
         def mse(y_pred, y_true):
             return np.mean((y_pred.detach().numpy() - y_true.detach().numpy()) ** 2)
         """}, "mse", "computes in NumPy: no tensor, no autograd"),
+    Entry("mse_constant", {"mse": """
+        def mse(y_pred, y_true):
+            return torch.tensor(0.0)
+        """}, "mse", "returns a constant 0-dim tensor: computes nothing", zero=True),
+    Entry("mse_huge_tensor", {"mse": """
+        def mse(y_pred, y_true):
+            return torch.zeros(20000, 20000)
+        """}, "mse", "returns a 400-million-element tensor of zeros (1.6 GB)", zero=True),
+    Entry("mse_deeply_nested_list", {"mse": """
+        def mse(y_pred, y_true):
+            nested = []
+            for _ in range(100_000):
+                nested = [nested]
+            return nested
+        """}, "mse", "returns a list nested 100,000 deep", zero=True),
+    Entry("mse_list_containing_itself", {"mse": """
+        def mse(y_pred, y_true):
+            loop = [0.0]
+            loop.append(loop)
+            return loop
+        """}, "mse", "returns a list that contains itself", zero=True),
     # sgd_step
     Entry("sgd_step_without_no_grad", {"sgd_step": """
         def sgd_step(params, lr):
@@ -321,6 +275,10 @@ MISTAKES = (
                     if p.grad is not None:
                         p -= lr * p.grad
         """}, "sgd_step", "iterates params twice: a generator's first items are gone"),
+    Entry("sgd_step_does_nothing", {"sgd_step": """
+        def sgd_step(params, lr):
+            pass
+        """}, "sgd_step", "does nothing at all", zero=True),
     # train
     Entry("train_never_zeroes_grad", {"train": """
         def train(model, x, y, n_steps, lr):
@@ -401,6 +359,10 @@ MISTAKES = (
                 sgd_step(model.parameters(), lr)
             return losses
         """}, "train", "trains a copy, leaving the caller's model untouched"),
+    Entry("train_constant_losses", {"train": """
+        def train(model, x, y, n_steps, lr):
+            return [0.0] * n_steps
+        """}, "train", "returns n_steps zeros and trains nothing", zero=True),
     # loss_landscape
     Entry("loss_landscape_swapped", {"loss_landscape": """
         def loss_landscape(x, y, a_grid, b_grid):
@@ -428,6 +390,10 @@ MISTAKES = (
             b_grid.unsqueeze_(-1)
             return ((a_grid * x + b_grid - y) ** 2).mean(dim=-1)
         """}, "loss_landscape", "unsqueezes the caller's grids in place"),
+    Entry("loss_landscape_zeros", {"loss_landscape": """
+        def loss_landscape(x, y, a_grid, b_grid):
+            return torch.zeros_like(a_grid)
+        """}, "loss_landscape", "returns zeros of the grid's shape: computes nothing", zero=True),
     # gradients
     Entry("gradients_reads_the_wrong_grad", {"gradients": """
         def gradients(f, *inputs):
@@ -457,6 +423,24 @@ MISTAKES = (
             leaves = [x.detach().float().requires_grad_(True) for x in inputs]
             return tuple(torch.autograd.grad(f(*leaves), leaves))
         """}, "gradients", "computes in float32 whatever the inputs' dtype"),
+    Entry("gradients_zeros", {"gradients": """
+        def gradients(f, *inputs):
+            return tuple(torch.zeros_like(x) for x in inputs)
+        """}, "gradients", "returns zeros of the inputs' shapes: computes nothing", zero=True),
+    Entry("gradients_accumulates_between_calls", {"gradients": """
+        _leaves = {}
+
+        def gradients(f, *inputs):
+            key = tuple((tuple(x.shape), x.dtype) for x in inputs)
+            if key not in _leaves:
+                _leaves[key] = [torch.zeros_like(x).requires_grad_(True) for x in inputs]
+            copies = _leaves[key]
+            with torch.no_grad():
+                for c, x in zip(copies, inputs):
+                    c.copy_(x)
+            f(*copies).backward()
+            return [c.grad.clone() for c in copies]
+        """}, "gradients", "keeps its leaf tensors between calls, so .grad accumulates from the second call on"),
 )
 
 # fmt: on
