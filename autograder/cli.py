@@ -51,7 +51,7 @@ def _grade(args: argparse.Namespace) -> int:
     results = grade_folder(
         assignment, Path(args.submissions), out, workers=args.workers, force=args.force,
         require_isolation=args.require_sandbox, on_result=Recorder(course, args.assignment), replay=args.replay,
-        scheduler=args.scheduler,
+        scheduler=args.scheduler, use_mtime=not args.ignore_mtime,
     )  # fmt: skip
     print(format_table(results))
     print(f"results: {out}/<student>/results.json, {out / 'grades.csv'}, gradebook {course.db_url}")
@@ -72,7 +72,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _export_canvas(args: argparse.Namespace, course: Course) -> int:
-    from autograder.gradebook.export import max_score, scores
+    from autograder.gradebook.export import final_scores, max_score
     from autograder.lms.canvas import canvas_csv, canvas_id, read_roster
 
     if not args.roster:
@@ -80,8 +80,9 @@ def _export_canvas(args: argparse.Namespace, course: Course) -> int:
     header, roster = read_roster(Path(args.roster), args.match_on)
     title = args.title or args.assignment
     column = f"{title} ({canvas_id(header, title, args.canvas_id)})"
-    totals = {student: sum(row.values()) for student, row in scores(course, args.assignment).items()}
-    text, unknown = canvas_csv(totals, max_score(course, args.assignment), roster, args.match_on, column)
+    text, unknown = canvas_csv(
+        final_scores(course, args.assignment), max_score(course, args.assignment), roster, args.match_on, column
+    )
     if unknown:
         print(f"not on the roster, left out: {', '.join(unknown)}", file=sys.stderr)
     out = Path(args.out) if args.out else course.root / "exports" / f"{args.assignment}-canvas.csv"
@@ -181,6 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="regrade with the inputs of the last grading of the same notebook (seeds in OUT/<student>/results.json)",
     )  # fmt: skip
     grade.add_argument("--require-sandbox", action="store_true", help="fail instead of grading unisolated")
+    grade.add_argument(
+        "--ignore-mtime", action="store_true",
+        help="with a due date: a file's modification time is not its submission time (only timestamp.txt is)",
+    )  # fmt: skip
     grade.add_argument(
         "--scheduler", default=None,
         help="grade on a Dask cluster: tcp://HOST:PORT of its scheduler, or local:N for N local worker processes",

@@ -10,7 +10,8 @@ A course, with the folder names its config can change (nbgrader's `CourseDirecto
     nbgrader_config.py
     assignments/<a>/          the source notebook <a>.ipynb and public_tests/ (all of it ships)
     solutions/<a>.py          the reference the hidden tests import as `solutions.<a>` (never ships)
-    hidden_tests/<a>/         test_*.py, limits.toml, helpers.py (never ships; helpers.py runs in the sandbox)
+    hidden_tests/<a>/         test_*.py, helpers.py, limits.toml, late.toml (never ship; helpers.py runs in the
+                              sandbox)
     course_utils/             what student notebooks import (ships with every release)
 """
 
@@ -24,6 +25,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from autograder.grading.late import LatePolicy, load_policy
 from autograder.grading.limits import Limits, load_limits
 
 CONFIG_NAME = "nbgrader_config.py"
@@ -154,6 +156,10 @@ class Assignment:
 
     def limits(self) -> Limits:
         return load_limits(self.tests)
+
+    def late_policy(self) -> LatePolicy | None:
+        """The due date and penalty schedule in late.toml, if the assignment has one."""
+        return load_policy(self.tests)
 
     def grade_ids(self) -> frozenset[str]:
         """The graded cells of the source notebook: a submission must contain at least one of them."""

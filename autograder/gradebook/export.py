@@ -1,5 +1,6 @@
-"""`course export`: one row per student with the gradebook's scores (manual ones included), one column per
-graded function and one per hidden test, properly quoted (nbgrader's own export has totals only, unquoted)."""
+"""`course export`: one row per student with the gradebook's scores (manual ones included), the late penalty
+and the final score, one column per graded function and one per hidden test, properly quoted (nbgrader's own
+export has totals only, unquoted)."""
 
 from __future__ import annotations
 
@@ -25,13 +26,29 @@ def scores(course: Course, assignment: str) -> dict[str, dict[str, float]]:
         return table
 
 
+def penalties(course: Course, assignment: str) -> dict[str, float]:
+    """Per student, the gradebook's late-submission penalty in points (0 when there is none)."""
+    with open_gradebook(course) as gradebook:
+        submissions = gradebook.find_assignment(assignment).submissions
+        return {s.student.id: float(s.late_submission_penalty or 0.0) for s in submissions}
+
+
+def final_scores(course: Course, assignment: str) -> dict[str, float]:
+    """Per student, the score after the late penalty, as nbgrader computes it (never below 0)."""
+    late = penalties(course, assignment)
+    return {
+        student: max(0.0, sum(row.values()) - late.get(student, 0.0))
+        for student, row in scores(course, assignment).items()
+    }
+
+
 def max_score(course: Course, assignment: str) -> float:
     with open_gradebook(course) as gradebook:
         return float(gradebook.find_assignment(assignment).max_score)
 
 
 def export_csv(course: Course, assignment: str) -> str:
-    table = scores(course, assignment)
+    table, late = scores(course, assignment), penalties(course, assignment)
     results = {}
     for student in table:
         path = autograded_folder(course, student, assignment) / "results.json"
@@ -41,11 +58,12 @@ def export_csv(course: Course, assignment: str) -> str:
     total = max_score(course, assignment)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", *functions, *test_names])
+    writer.writerow(["student", "score", "max_score", "late_penalty", "final_score", *functions, *test_names])
     for student in sorted(table):
         row, by_name = table[student], {t.name: t.score for t in results[student].tests}
+        raw, penalty = sum(row.values()), late.get(student, 0.0)
         writer.writerow(
-            [student, sum(row.values()), total, *(row.get(f, 0.0) for f in functions)]
+            [student, raw, total, penalty, max(0.0, raw - penalty), *(row.get(f, 0.0) for f in functions)]
             + [by_name.get(name, "") for name in test_names]
         )
     return buffer.getvalue()

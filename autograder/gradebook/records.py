@@ -9,6 +9,7 @@ Each recorded submission also goes into nbgrader's folders (see folders.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import warnings
@@ -33,19 +34,26 @@ def open_gradebook(course: Course):
 
 
 def ensure_assignment(course: Course, assignment: str) -> None:
-    """The assignment's cells must be in the gradebook; nbgrader records them when it releases."""
+    """The assignment's cells must be in the gradebook (nbgrader records them when it releases), with the due
+    date of its late.toml, so that nbgrader's own pages and export show it."""
     from nbgrader.api import MissingEntry
 
     with open_gradebook(course) as gradebook:
         try:
             gradebook.find_assignment(assignment)
-            return
         except MissingEntry:
-            pass
-    from autograder.authoring.release import release
+            missing = True
+        else:
+            missing = False
+    if missing:
+        from autograder.authoring.release import release
 
-    print(f"{assignment} is not in the gradebook yet: releasing it first", file=sys.stderr)
-    release(course, assignment)
+        print(f"{assignment} is not in the gradebook yet: releasing it first", file=sys.stderr)
+        release(course, assignment)
+    policy = course.assignment(assignment).late_policy()
+    if policy is not None:
+        with open_gradebook(course) as gradebook:
+            gradebook.update_or_create_assignment(assignment, duedate=policy.due.replace(tzinfo=None))
 
 
 def function_comments(results: Results) -> dict[str, str]:
@@ -73,7 +81,11 @@ def record(course: Course, assignment: str, student: str, notebook: Path, result
         warnings.filterwarnings("ignore", message=".*not in session", category=Warning)
         gradebook.update_or_create_student(student)
         submission = gradebook.update_or_create_submission(assignment, student)
+        late = typed.late
+        if late.get("submitted"):  # nbgrader keeps naive UTC times
+            submission.timestamp = dt.datetime.fromisoformat(late["submitted"]).replace(tzinfo=None)
         for submitted_notebook in submission.notebooks:
+            submitted_notebook.late_submission_penalty = typed.penalty if late else None
             for grade in submitted_notebook.grades:
                 function = grade.cell.name.removeprefix(GRADE_CELL_PREFIX)
                 grade.auto_score = min(points.get(function, 0.0), grade.max_score)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from autograder.course import Assignment
 from autograder.grading.engine import grade_notebook, recorded_seeds, sandbox_for
+from autograder.grading.late import LatePolicy, submission_time
 from autograder.grading.notebook import fingerprint
 from autograder.grading.results import Results, functions_of
 from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
@@ -201,6 +202,16 @@ def grades_csv(rows: list[tuple[str, dict]]) -> str:
     return buffer.getvalue()
 
 
+def late_info(policy: LatePolicy, job: Job, results: dict, use_mtime: bool) -> dict:
+    """How late the job's notebook came, and the penalty on its raw score; no known time counts as on time."""
+    submitted = None if job.refused else submission_time(job.notebook, use_mtime)
+    if submitted is None:
+        due = policy.due_for(job.student).isoformat()
+        return {"submitted": None, "due": due, "extended": job.student in policy.extensions, "days_late": 0,
+                "percent": 0.0, "penalty": 0.0, "reason": "no submission time known: counted as on time"}  # fmt: skip
+    return policy.late(job.student, submitted, Results(results).score)
+
+
 def grade_folder(
     assignment: Assignment,
     submissions: Path,
@@ -211,11 +222,13 @@ def grade_folder(
     on_result: Callable[[Job, dict], None] | None = None,
     replay: bool = False,
     scheduler: str | None = None,
+    use_mtime: bool = True,
 ) -> dict[str, dict]:
     """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student.
     `replay` regrades everyone with the inputs of their previous grading of the same notebook (the seeds in
     their results.json), to reproduce a disputed result. `scheduler`: grade on a Dask cluster (see cluster.py)
-    instead of local sandboxes."""
+    instead of local sandboxes. With a due date (late.toml), each result gets extra_data.late from the
+    submission's time: nbgrader's timestamp.txt, else the file's mtime (unless `use_mtime` is False)."""
     jobs = discover(assignment.name, submissions)
     if not jobs:
         name = assignment.name
@@ -227,7 +240,11 @@ def grade_folder(
     seeds = {job.student: previous_seeds(out, job) for job in todo} if replay else None
     progress = Progress(len(todo), f"grading {assignment.name}")
 
+    policy = assignment.late_policy()
+
     def record(job: Job, results: dict) -> None:
+        if policy is not None:
+            results["extra_data"]["late"] = late_info(policy, job, results, use_mtime)
         # results.json is the mark of a finished submission, so it is written last: a batch killed
         # in between regrades this submission on the next run, and on_result replaces, never duplicates.
         if on_result is not None:

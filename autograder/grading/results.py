@@ -81,6 +81,22 @@ class Results:
     def max_score(self) -> float:
         return _number(self.data.get("max_score"))
 
+    @property
+    def late(self) -> dict:
+        """extra_data.late (see grading/late.py), or empty when there is no due date."""
+        late = self.extra.get("late")
+        return late if isinstance(late, dict) else {}
+
+    @property
+    def penalty(self) -> float:
+        """Points taken off for lateness: between 0 and the score."""
+        return min(max(_number(self.late.get("penalty")), 0.0), self.score)
+
+    @property
+    def final_score(self) -> float:
+        """The score after the late penalty, as nbgrader's gradebook computes it."""
+        return self.score - self.penalty
+
     def functions(self) -> list[str]:
         """Graded functions in the order their tests ran."""
         return list(dict.fromkeys(test.function for test in self.tests))

@@ -131,6 +131,19 @@ def function_block(function: str, tests: list[Test], evidence: Any = None) -> st
     )
 
 
+def late_text(results: Results) -> str:
+    """The lateness of a submission in words, with the raw score, the penalty and what is left."""
+    late = results.late
+    due = str(late.get("due") or "")[:16].replace("T", " ")
+    extended = " (your extended due date)" if late.get("extended") else ""
+    if not results.penalty:
+        return f"Submitted on time: due {due} UTC{extended}. {late.get('reason', '')}".rstrip() + "."
+    return (
+        f"Submitted late: {late.get('reason', '')} (due {due} UTC{extended}). Tests: {results.score:g} points; late "
+        f"penalty: -{results.penalty:g}; your score: {results.final_score:g} / {results.max_score:g}."
+    )
+
+
 def summary_html(assignment: str, results: dict, placed: set[str], note: str | None = None) -> str:
     """The top of the page: total, what went wrong overall, a table of functions, and the blocks of any
     function that has no test cell in the notebook (`placed` are those shown next to their cell)."""
@@ -150,6 +163,8 @@ def summary_html(assignment: str, results: dict, placed: set[str], note: str | N
         )
     if note:
         parts.append(f"<p>{_esc(note)}</p>")
+    if typed.late:
+        parts.append(f"<p>{_esc(late_text(typed))}</p>")
     output = str(typed.data.get("output") or "").strip()
     if output:
         parts.append(f'<pre class="course-output">{_esc(output)}</pre>')

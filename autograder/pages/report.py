@@ -110,6 +110,16 @@ def troubled(results_by_student: dict[str, dict]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def late_rows(results_by_student: dict[str, dict]) -> list[tuple[str, str, float, float, float]]:
+    """(student, how late, tests' score, penalty, final score) of each submission with a late penalty."""
+    rows = []
+    for student, results in sorted(results_by_student.items()):
+        typed = Results.of(results)
+        if typed.penalty:
+            rows.append((student, str(typed.late.get("reason", "")), typed.score, typed.penalty, typed.final_score))
+    return rows
+
+
 def _bar(rate: float) -> str:
     level = "low" if rate < 0.5 else "mid" if rate < 0.8 else ""
     return f'<span class="bar {level}" style="width: {round(100 * rate)}px"></span>'
@@ -234,6 +244,17 @@ def report_html(assignment: str, results_by_student: dict[str, dict]) -> str:
             else "<p>None: every notebook was read and ran within its limits.</p>"
         )
     )
+    late = late_rows(results_by_student)
+    if late:
+        rows = "".join(
+            f"<tr><td>{_esc(student)}</td><td>{_esc(reason)}</td><td class='num'>{_points(raw)}</td>"
+            f"<td class='num'>-{_points(penalty)}</td><td class='num'>{_points(final)}</td></tr>"
+            for student, reason, raw, penalty, final in late
+        )
+        parts.append(
+            "<h2>Late submissions</h2><table><thead><tr><th>student</th><th>how late</th><th class='num'>tests</th>"
+            f"<th class='num'>penalty</th><th class='num'>score</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
     parts.append("\n</body>\n</html>\n")
     return "".join(parts)
 

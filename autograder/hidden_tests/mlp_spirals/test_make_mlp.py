@@ -16,8 +16,10 @@ ORDER = (
 )
 
 
-def random_config(rng, allow_empty: bool = True) -> tuple[int, list[int], int]:
-    n_hidden = [int(n) for n in rng.integers(2, 40, size=int(rng.integers(0 if allow_empty else 1, 4)))]
+def random_config(rng, least: int = 0) -> tuple[int, list[int], int]:
+    """(n_in, n_hidden, n_out) with `least` to 3 hidden layers of distinct widths, all wider than n_in and n_out:
+    a layer built to the wrong width (the first hidden one's, or n_in) never has the right shape by chance."""
+    n_hidden = [int(n) for n in rng.choice(np.arange(6, 40), size=int(rng.integers(least, 4)), replace=False)]
     return int(rng.integers(1, 6)), n_hidden, int(rng.integers(2, 6))
 
 
@@ -57,7 +59,7 @@ def check_layers(value, n_in, n_hidden, n_out) -> None:
 @pytest.mark.points(1)
 def test_layers_of_random_configurations(submission, rng):
     """Linear and ReLU layers in the right order and shapes for random configurations, the same when called twice"""
-    for config in (random_config(rng, allow_empty=False), random_config(rng), (2, [], 3)):
+    for config in (random_config(rng, least=2), random_config(rng), (2, [], 3)):
         first = require_ok(submission.call("make_mlp", *config), "make_mlp")
         check_layers(first, *config)
         second = require_ok(submission.call("make_mlp", *config), "make_mlp")
@@ -72,7 +74,7 @@ def test_layers_of_random_configurations(submission, rng):
 @pytest.mark.points(1)
 def test_forward_matches_the_reference_with_its_weights(submission, rng):
     """the model computes the reference's logits once the reference's weights are copied in"""
-    for config in (random_config(rng, allow_empty=False), (int(rng.integers(1, 4)), [], int(rng.integers(2, 5)))):
+    for config in (random_config(rng, least=1), (int(rng.integers(1, 4)), [], int(rng.integers(2, 5)))):
         made = submission.call("make_mlp", *config, keep=True)
         check_layers(require_ok(made, "make_mlp"), *config)
         seed = int(rng.integers(2**31))
@@ -90,7 +92,7 @@ def test_forward_matches_the_reference_with_its_weights(submission, rng):
 @pytest.mark.points(1)
 def test_default_initialisation_with_the_right_layers(submission, rng):
     """with the right layers: default initialisation (weights within ±1/sqrt(fan_in), different on every call)"""
-    config = random_config(rng, allow_empty=False)
+    config = random_config(rng, least=1)
     first, second = (require_ok(submission.call("make_mlp", *config), "make_mlp") for _ in range(2))
     check_layers(first, *config)
     for name, parameter in first.fields.items():

@@ -95,7 +95,7 @@ def mistaken_losses(seed, config, x, y, kind, lr, batch_size, g_seed) -> list[tu
 
 @pytest.mark.points(1.5)
 def test_loss_matches_the_reference(submission, rng):
-    """returns the epoch's mean loss over samples, as the reference does (SGD), the same when called twice"""
+    """returns the epoch's mean loss over samples as a Python float (SGD), the same when called twice"""
     seed, config, x, y, batch_size, g_seed = setting(rng)
     lr = float(rng.uniform(0.05, 0.5))
     expected = reference_epoch(seed, config, x, y, "sgd", lr, batch_size, g_seed)[0][0]
@@ -106,6 +106,11 @@ def test_loss_matches_the_reference(submission, rng):
     second = run_epoch(submission, seed, config, x, y, "sgd", lr, batch_size, g_seed)
     check_loss(second, expected, what + " (called a second time)", typical)
     expect_same_twice(first.value, second.value, what)
+    expect(
+        first.value.kind == "float",
+        f"train_epoch should return a Python float, not {first.value.describe()}.",
+        "add up loss.item() * len(idx), Python numbers, and divide by len(x); or call .item() on a total tensor.",
+    )
 
 
 def check_parameters(result, reference: torch.nn.Module, start: torch.nn.Module, what: str) -> None:
@@ -280,17 +285,19 @@ def train_40_epochs(submission, x, y, seed, g_seed, config) -> tuple[object, lis
 
 @pytest.mark.points(1.5)
 def test_learns_the_spirals_with_adam(submission, rng, evidence):
-    """reaches 95% training accuracy within 40 epochs of Adam (lr 0.01, batch 32) on two spiral draws of 300 points"""
+    """reaches 95% training accuracy in 40 epochs of Adam (lr 0.01, batch 32) on two spiral draws of 300 points
+
+    On a hard draw, where the reference itself stays under 95%, within 3 points of the reference's accuracy."""
     config = (2, [64, 64], 3)
     for draw in range(2):
         x, y = spirals(rng, 100)
         seed, g_seed = int(rng.integers(2**31)), int(rng.integers(2**31))
+        reference_losses, reference, _ = reference_epoch(seed, config, x, y, "adam", 0.01, 32, g_seed, 40)
         model, losses = None, []
         try:
             model, losses = train_40_epochs(submission, x, y, seed, g_seed, config)
         finally:
             if draw == 0:  # the pictures, whatever happened
-                reference_losses, reference, _ = reference_epoch(seed, config, x, y, "adam", 0.01, 32, g_seed, 40)
                 points, box_x, box_y = grid_points(x)
                 ours = helpers.predict(reference, torch.from_numpy(points)).numpy()
                 theirs = None if model is None else student_classes(submission, model, points)
@@ -307,10 +314,13 @@ def test_learns_the_spirals_with_adam(submission, rng, evidence):
                 )
         predicted = student_classes(submission, model, x)
         accuracy = 0.0 if predicted is None else float(np.mean(predicted == y))
+        # A few draws are harder: the reference itself stays under 95% on about one in a hundred.
+        reached = float(np.mean(helpers.predict(reference, torch.from_numpy(x)).numpy() == y))
+        least = min(0.95, reached - 0.03)
         expect(
-            accuracy >= 0.95,
+            accuracy >= least,
             f"after 40 epochs of train_epoch with Adam (lr 0.01, batch size 32) on 300 spiral "
             f"points (draw {draw + 1}), the model gets {100 * accuracy:.1f}% of them right; it should get at least "
-            "95%.",
+            f"{100 * least:.1f}%.",
             LOOP,
         )
