@@ -107,7 +107,7 @@ def _feedback(args: argparse.Namespace) -> int:
     from autograder.pages.feedback import write_feedback
 
     course, results = _graded(args)
-    pages = write_feedback(course, args.assignment, results)
+    pages = write_feedback(course, args.assignment, results, workers=args.workers)
     print(f"{len(pages)} feedback pages in {course.feedback}/<student>/{args.assignment}/")
     return 0
 
@@ -203,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
         _course_root_option(command)
         if name != "feedback":
             command.add_argument("--out", default=None, help="output file")
+        else:
+            command.add_argument("--workers", type=int, default=None, help="parallel renderers (default: one per core)")
         if name == "export":
             command.add_argument("--format", choices=("kit", "canvas"), default="kit", help="kit: per test; canvas")
             command.add_argument("--roster", help="canvas: the class roster CSV (Canvas's gradebook export will do)")

@@ -21,5 +21,7 @@ def test_a_small_bench_prints_both_sides_and_the_ratio():
     theirs = float(re.search(r"^nbgrader autograde +([\d.]+) s/submission", done.stdout, re.MULTILINE)[1])
     ratio = float(re.search(r"^ratio +([\d.]+)x faster", done.stdout, re.MULTILINE)[1])
     assert ratio == pytest.approx(theirs / ours, rel=0.05)
+    pages = float(re.search(r"^course feedback +([\d.]+) s/page", done.stdout, re.MULTILINE)[1])
+    assert pages > 0
     assert re.search(r"^peak memory +course grade \d+ MB, nbgrader \d+ MB", done.stdout, re.MULTILINE)
     assert re.search(r"^N = 4: course grade [\d.]+ s/submission", done.stdout, re.MULTILINE)

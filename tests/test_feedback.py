@@ -489,3 +489,21 @@ def test_results_json_is_not_copied_beside_the_page(course, pages):
     finally:
         kept.unlink()
     assert page.exists() and not (page.parent / "results.json").exists()
+
+
+def test_formulas_are_mathml_and_the_page_fetches_nothing(pages):
+    """Offline, MathJax from a CDN would leave raw TeX: formulas are MathML, drawn by the browser itself."""
+    page = pages["alice"]
+    assert page.count("<math") >= 5
+    assert "$$" not in page_text(page) and "\\frac" not in page_text(page)
+    assert not re.search(r"<script[^>]*\bsrc=", page), "no script is loaded from anywhere"
+    assert not re.search(r"""<(img|link|iframe)[^>]*\b(src|href)=["']?https?:""", page), "nothing is fetched"
+
+
+def test_markdown_math_to_mathml():
+    from autograder.pages.math import markdown_with_mathml
+
+    text = "Loss $L(a, b) = \\frac{1}{n}$ and\n\n$$ y = 3a^3 - b^2 $$\n\n`$not math$` and $5 and $10 cost \\$3"
+    rendered = markdown_with_mathml(text)
+    assert rendered.count("<math") == 2 and 'display="block"' in rendered
+    assert "<code>$not math$</code>" in rendered and "$5 and $10" in rendered

@@ -118,11 +118,14 @@ def run_bench(n: int = 20, large_n: int = 200, assignment: str | None = None, sc
             return {"n": n, "ours": our_seconds / n, "cluster": cluster_seconds / n}
         their_seconds, their_peak = nbgraders(course.root, assignment)
         ratio = their_seconds / our_seconds
+        page_seconds, _ = run_measured([sys.executable, "-m", "autograder", "feedback", assignment], course.root)
         print(f"course grade        {our_seconds / n:6.3f} s/submission  ({our_seconds:.1f} s in all)")
+        print(f"course feedback     {page_seconds / n:6.3f} s/page        ({page_seconds:.1f} s in all)")
         print(f"nbgrader autograde  {their_seconds / n:6.3f} s/submission  ({their_seconds:.1f} s in all)")
         print(f"ratio               {ratio:6.1f}x faster")
         print(f"peak memory         course grade {our_peak / 2**20:.0f} MB, nbgrader {their_peak / 2**20:.0f} MB")
-        figures = {"n": n, "ours": our_seconds / n, "nbgrader": their_seconds / n, "ratio": ratio, "peak": our_peak}
+        figures = {"n": n, "ours": our_seconds / n, "nbgrader": their_seconds / n, "ratio": ratio, "peak": our_peak,
+                   "feedback": page_seconds / n}  # fmt: skip
         if large_n > n:
             shutil.rmtree(submitted)
             submitted = make_submissions(course.assignment(assignment), release_folder, large_n)

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
+import os
 import re
 import sys
 from pathlib import Path
@@ -37,6 +39,7 @@ from autograder.gradebook.records import GRADE_CELL_PREFIX
 from autograder.grading.results import Results, Test
 from autograder.pages import figures
 from autograder.pages.evidence import EvidenceError, read_evidence
+from autograder.pages.math import markdown_with_mathml
 from autograder.pages.text import esc as _esc
 
 TEMPLATE_NAME = "course_feedback_page.html.j2"  # lives in memory: a DictLoader, never a file
@@ -60,6 +63,8 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 {% endblock input %}
 """
 
+MIN_PAGES_PER_WORKER = 4  # fewer pages than this per process: starting the process costs more than it saves
+NO_MATHJAX = "{%- macro mathjax(url='') -%}{%- endmacro %}"
 STYLE = """<style>
 .course-summary h4 { margin: 0; }
 .course-results { margin: 0.6em 0 1.2em 0; }
@@ -262,7 +267,8 @@ def _nbgrader_classes():
 
         @default("extra_loaders")
         def _extra_loaders_default(self) -> list:
-            return [DictLoader({TEMPLATE_NAME: TEMPLATE})]
+            # mathjax.html.j2 shadows nbconvert's: no script from a CDN (formulas are MathML, see math.py)
+            return [DictLoader({TEMPLATE_NAME: TEMPLATE, "mathjax.html.j2": NO_MATHJAX})]
 
     class ManualCommentsOnly(GetGrades):
         """nbgrader's GetGrades, but a solution cell shows only a TA's own comment: the automatic one
@@ -293,6 +299,8 @@ def _nbgrader_classes():
                     cell.source = (
                         cell.source[:SOURCE_CHARS] + f"\n... ({len(cell.source) - SOURCE_CHARS} more characters)"
                     )
+                if cell.cell_type == "markdown":
+                    cell.source = markdown_with_mathml(cell.source)
                 if cell.cell_type != "code":
                     continue
                 if utils.is_grade(cell) and not utils.is_solution(cell):
@@ -390,11 +398,33 @@ def standalone_page(assignment: str, student: str, results: dict, note: str | No
     )
 
 
-def write_feedback(course: Course, assignment: str, results_by_student: dict[str, dict]) -> dict[str, Path]:
+def _render_in_parallel(course: Course, assignment: str, students: dict[str, dict], workers: int) -> None:
+    """nbgrader's rendering, the students dealt out to `workers` processes (a page takes about as long as
+    grading a submission, nearly all of it in this process's CPU)."""
+    students = dict(sorted(students.items()))
+    workers = max(1, min(workers, len(students) // MIN_PAGES_PER_WORKER))
+    if workers == 1:
+        if students:
+            _render_with_nbgrader(course, assignment, students)
+        return
+    # Imported once, here, rather than in every process (about 3 s each).
+    import nbconvert.exporters  # noqa: F401
+    import nbgrader.converters  # noqa: F401
+    import nbgrader.preprocessors  # noqa: F401
+    names = list(students)
+    shares = [{name: students[name] for name in names[i::workers]} for i in range(workers)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool.starmap(_render_with_nbgrader, [(course, assignment, share) for share in shares])
+
+
+def write_feedback(
+    course: Course, assignment: str, results_by_student: dict[str, dict], workers: int | None = None
+) -> dict[str, Path]:
     """One HTML page per student at `feedback/<student>/<assignment>/<assignment>.html` in the course.
 
     Students whose autograded notebook is there are rendered by nbgrader's generate_feedback (it needs
-    their grades in the gradebook); the others, and any nbgrader fails on, get a page written here.
+    their grades in the gradebook), one process per core (`workers`); the others, and any nbgrader fails on,
+    get a page written here.
     """
     autograded, feedback = course.autograded, course.feedback
     for student in results_by_student:
@@ -409,8 +439,7 @@ def write_feedback(course: Course, assignment: str, results_by_student: dict[str
         for student, results in results_by_student.items()
         if notebooks[student].is_file() and not Results.of(results).load_error
     }
-    if renderable:
-        _render_with_nbgrader(course, assignment, renderable)
+    _render_in_parallel(course, assignment, renderable, workers or os.cpu_count() or 1)
     for student, results in results_by_student.items():
         if pages[student].exists():
             continue

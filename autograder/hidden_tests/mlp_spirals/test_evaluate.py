@@ -78,7 +78,7 @@ def test_mode_restored(submission, rng):
         expect(
             after.kind == "module" and after.training is training,
             f"evaluate left a model that was in {mode} mode in {'eval' if training else 'train'} mode.",
-            "remember model.training before model.eval(), and put it back with model.train(was_training).",
+            "keep model.training before model.eval(), and put that mode back afterwards with model.train(mode).",
         )
 
 
