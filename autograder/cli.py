@@ -138,8 +138,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from autograder.devtools.bench import run_bench
+    from autograder.devtools.bench import run_bench, run_check_bench
 
+    if args.check:
+        run_check_bench()
+        return 0
     run_bench(n=args.n, large_n=args.large_n, assignment=args.assignment, scheduler=args.scheduler)
     return 0
 
@@ -232,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--large-n", type=int, default=200, help="a larger class, to see how time grows")
     bench.add_argument("--assignment", default=None, help="which of the kit's assignments to grade")
     bench.add_argument("--scheduler", default=None, help="compare local grading with this Dask cluster (or local:N)")
+    bench.add_argument("--check", action="store_true", help="time check() in a warm kernel for every graded function")
     bench.set_defaults(run=_bench)
     return parser
 

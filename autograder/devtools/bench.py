@@ -8,6 +8,7 @@ time per submission changes from N to a larger class.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -136,4 +137,53 @@ def run_bench(n: int = 20, large_n: int = 200, assignment: str | None = None, sc
                 f"({growth:.2f}x the N = {n} figure), peak memory {large_peak / 2**20:.0f} MB"
             )
             figures.update(large_n=large_n, ours_large=large_seconds / large_n, growth=growth)
+    return figures
+
+
+CHECK_SCRIPT = """
+import json, sys, time
+for source in json.loads(sys.argv[1]).values():  # the notebook's functions, as a student's kernel has them
+    exec("from __future__ import annotations\\n" + source, globals())
+import contextlib, io
+from course_utils import check
+times = {}
+for name in json.loads(sys.argv[1]):
+    with contextlib.redirect_stdout(io.StringIO()):
+        check(name)  # the first call imports pytest and the public tests
+        started = time.perf_counter()
+        result = check(name)
+    times[name] = [time.perf_counter() - started, result.passed, result.total]
+print(json.dumps(times))
+"""
+
+
+def check_times(course_root: Path, assignment: str) -> dict[str, list]:
+    """Seconds for a warm check("<function>") of each graded function, in a process that has the reference's
+    functions defined, run from the release folder as a student's kernel is."""
+    from autograder.course import Course
+
+    made = Course.at(course_root).assignment(assignment)
+    sources = samples.reference_sources(made)
+    folder = made.course.release / assignment
+    # as the notebooks' first cell does: torch on one thread (two threads on two busy cores are far slower)
+    setup = "import torch, numpy as np\ntorch.set_num_threads(1)\n"
+    done = subprocess.run([sys.executable, "-c", setup + CHECK_SCRIPT, json.dumps(sources)],
+                          cwd=folder, capture_output=True, text=True, timeout=600)  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"check() bench failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_check_bench(assignments: tuple[str, ...] = ("line_fit", "mlp_spirals")) -> dict:
+    """check() in a warm kernel, for each graded function of each of the kit's assignments."""
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="course-bench-check-") as tmp:
+        for assignment in assignments:
+            course = make_course(Path(tmp) / assignment, example=assignment)
+            release(course, assignment)
+            figures[assignment] = check_times(course.root, assignment)
+            for name, (seconds, passed, total) in figures[assignment].items():
+                print(
+                    f"check({name!r}) {'':<{18 - len(name)}} {seconds:6.3f} s  ({passed}/{total} public tests passed)"
+                )
     return figures

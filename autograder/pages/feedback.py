@@ -411,6 +411,7 @@ def _render_in_parallel(course: Course, assignment: str, students: dict[str, dic
     import nbconvert.exporters  # noqa: F401
     import nbgrader.converters  # noqa: F401
     import nbgrader.preprocessors  # noqa: F401
+
     names = list(students)
     shares = [{name: students[name] for name in names[i::workers]} for i in range(workers)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
