@@ -21,7 +21,7 @@ import torch
 from matplotlib.colors import to_rgb
 from matplotlib.ticker import PercentFormatter
 
-from .plots import COLORS, Mode, _current, _displayable, _kernel, _mode, _new_figure, _show, _to_numpy
+from .plots import COLORS, LiveFigure, Mode, _mode, _new_figure, _show, _to_numpy
 from .spirals import SpiralData
 
 # One colour per class (cycled if there are more classes): points in the colour, regions in a pale version.
@@ -212,7 +212,7 @@ def _values(history: Sequence[float] | None) -> np.ndarray:
     return np.array([float(v) for v in history or ()], dtype=np.float64)
 
 
-class LiveBoundary:
+class LiveBoundary(LiveFigure):
     """The model's decision boundary over the training data (left), and the loss and the accuracy of each
     epoch on the training and validation sets (right), redrawn while the model trains.
 
@@ -241,8 +241,7 @@ class LiveBoundary:
         self.title = title
         self.resolution = int(resolution)
         self._mode = _mode()
-        self._handle: Any = None
-        self._shown = False
+        self._key = "live_boundary"
         self._last_epoch = -1
         xs, ys = _points(x, y)
         has_val = x_val is not None and y_val is not None
@@ -324,25 +323,3 @@ class LiveBoundary:
         accuracies = f" (accuracy {', '.join(latest)})" if latest else ""
         self._ax_boundary.set_title(f"{self.title}: epoch {epoch}{accuracies}", fontsize="medium")
         self._render()
-
-    def _render(self) -> None:
-        if self._mode == "script":
-            return  # nobody is watching: leave drawing to plt.show() or savefig
-        if not self._shown:
-            self._handle = _show(self.fig, self._mode)
-            self._shown = True
-            # The layout is settled by the first drawing; redoing it at every update costs time.
-            self.fig.set_layout_engine("none")
-        elif self._mode == "widget":
-            self.fig.canvas.draw_idle()
-            self.fig.canvas.flush_events()
-        else:
-            self._handle.update(_displayable(self.fig, _kernel()))
-
-    def close(self) -> None:
-        """Let the figure go (the picture already shown in the notebook stays)."""
-        import matplotlib.pyplot as plt
-
-        if _current.get("live_boundary") is self.fig:
-            del _current["live_boundary"]
-        plt.close(self.fig)

@@ -147,7 +147,40 @@ def plot_data(data: LineData, y_pred: Any = None, title: str | None = None) -> N
     _show(fig, mode)
 
 
-class LivePlot:
+class LiveFigure:
+    """What the live figures (LivePlot, and LiveBoundary of the second lesson) share: showing the figure once,
+    redrawing it in place as training goes, and letting it go. A subclass sets fig, _mode and _key."""
+
+    fig: Figure
+    _mode: Mode
+    _key: str
+    _shown = False  # set by _render once the figure is on the page
+    _handle: Any = None
+
+    def _render(self) -> None:
+        if self._mode == "script":
+            return  # nobody is watching: leave drawing to plt.show() or savefig
+        if not self._shown:
+            self._handle = _show(self.fig, self._mode)
+            self._shown = True
+            # The layout is settled by the first drawing; redoing it at every update costs a quarter of the time.
+            self.fig.set_layout_engine("none")
+        elif self._mode == "widget":
+            self.fig.canvas.draw_idle()
+            self.fig.canvas.flush_events()
+        else:
+            self._handle.update(_displayable(self.fig, _kernel()))
+
+    def close(self) -> None:
+        """Let the figure go (the picture already shown in the notebook stays)."""
+        import matplotlib.pyplot as plt
+
+        if _current.get(self._key) is self.fig:
+            del _current[self._key]
+        plt.close(self.fig)
+
+
+class LivePlot(LiveFigure):
     """The prediction over the data (top) and the training loss on a log scale (bottom), redrawn while a
     model trains.
 
@@ -160,8 +193,7 @@ class LivePlot:
         self.every = max(1, int(every))
         self.title = title
         self._mode = _mode()
-        self._handle: Any = None
-        self._shown = False
+        self._key = "live"
         self._last_step = -1
         self.fig = _new_figure("live", self._mode, figsize=(6.4, 6.4), layout="constrained")
         self._ax_fit, self._ax_loss = self.fig.subplots(nrows=2, height_ratios=[0.65, 0.35])
@@ -204,28 +236,6 @@ class LivePlot:
         latest = f": loss {loss_values[-1]:.4f}" if step else ""
         self._ax_fit.set_title(f"{self.title}: step {step}{latest}")
         self._render()
-
-    def _render(self) -> None:
-        if self._mode == "script":
-            return  # nobody is watching: leave drawing to plt.show() or savefig
-        if not self._shown:
-            self._handle = _show(self.fig, self._mode)
-            self._shown = True
-            # The layout is settled by the first drawing; redoing it at every update costs a quarter of the time.
-            self.fig.set_layout_engine("none")
-        elif self._mode == "widget":
-            self.fig.canvas.draw_idle()
-            self.fig.canvas.flush_events()
-        else:
-            self._handle.update(_displayable(self.fig, _kernel()))
-
-    def close(self) -> None:
-        """Let the figure go (the picture already shown in the notebook stays)."""
-        import matplotlib.pyplot as plt
-
-        if _current.get("live") is self.fig:
-            del _current["live"]
-        plt.close(self.fig)
 
 
 def _log_norm(losses: np.ndarray) -> tuple[np.ndarray, LogNorm]:
