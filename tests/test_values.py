@@ -56,3 +56,31 @@ def test_spec_tensor_refuses_non_numeric():
 def test_strings_from_the_sandbox_are_cut_short():
     value = decode({"kind": "str", "value": "m" * 10_000_000})
     assert len(value.value) == 1_000 and len(value.describe()) < 1_100
+
+
+def test_models_dicts_optimizers_and_generators_are_decoded_strictly():
+    weight = spec_tensor(np.ones((2, 3)), "float32")
+    module = {"kind": "module", "type": "torch.nn.modules.container.Sequential", "training": False,
+              "children": [["0", "torch.nn.modules.linear.Linear"]], "parameters": [["0.weight", weight]],
+              "buffers": []}  # fmt: skip
+    value = decode(module)
+    assert value.kind == "module" and value.training is False and value.fields["0.weight"].shape == (2, 3)
+    assert value.children == (("0", "torch.nn.modules.linear.Linear"),)
+    broken = [
+        {**module, "training": "yes"},
+        {**module, "children": [["0"]]},
+        {**module, "parameters": [["0.weight", weight], ["0.weight", weight]]},  # a name twice
+        {**module, "parameters": [[1, weight]]},
+        {"kind": "dict", "entries": [["a", {"kind": "pickle"}]], "length": 1},
+        {"kind": "generator", "state": {"kind": "int", "value": 3}},
+        {"kind": "optimizer", "state": {"kind": "none"}},  # no type name
+    ]
+    for obj in broken:
+        with pytest.raises(ProtocolError):
+            decode(obj)
+    optimizer = decode({"kind": "optimizer", "type": "torch.optim.adam.Adam",
+                        "state": {"kind": "dict", "entries": [["lr", {"kind": "float", "value": 0.1}]], "length": 1}})  # fmt: skip
+    assert (
+        optimizer.state.fields["lr"].value == 0.1
+        and optimizer.describe() == "an optimizer of type torch.optim.adam.Adam"
+    )
