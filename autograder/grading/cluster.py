@@ -29,13 +29,13 @@ from autograder.course import Assignment
 from autograder.grading.batch import Job
 from autograder.grading.bundle import bundle, unpack
 from autograder.grading.engine import grade_notebook, sandbox_for
-from autograder.sandbox.launcher import SandboxError, isolation
+from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
 
 # -- the worker side -------------------------------------------------------------------------------------
 
 _lock = threading.Lock()  # one grading at a time per worker process: pytest runs in the process
 _unpacked: dict[str, tuple[tempfile.TemporaryDirectory, Assignment]] = {}
-_sandboxes: dict[tuple[str, bool], object] = {}
+_sandboxes: dict[tuple[str, bool], Sandbox] = {}
 
 
 def _assignment(digest: str, data: bytes, name: str) -> Assignment:
@@ -60,6 +60,8 @@ def grade_task(digest: str, data: bytes, name: str, notebook: bytes | None, seed
         assignment = _assignment(digest, data, name)
         key = (digest, require_isolation)
         if key not in _sandboxes:
+            for stale in list(_sandboxes):  # one warm sandbox per worker: an older bundle's goes (~0.3 GB each)
+                _sandboxes.pop(stale).cleanup()
             _sandboxes[key] = sandbox_for(assignment, require_isolation)
         with tempfile.TemporaryDirectory(prefix="course-submission-") as folder:
             path = Path(folder) / f"{name}.ipynb"
