@@ -38,6 +38,7 @@ DEFAULT_FOLDERS = {  # nbgrader's defaults, but for the source folder, which the
     "feedback_directory": "feedback",
 }
 KIT_FOLDERS = {"hidden_tests_directory": "hidden_tests", "solutions_directory": "solutions"}
+_importable: Path | None = None  # the course whose solutions and tests this process imports now
 
 
 class CourseError(ValueError):
@@ -102,7 +103,11 @@ class Course:
     def make_importable(self) -> None:
         """Hidden tests import `solutions.<a>` and `course_utils` from this course, and pytest names the tests'
         own modules `<a>.test_*`. Modules of those names that another course, or an older copy of this one,
-        loaded into this process are forgotten first: a long-lived grader never runs stale tests."""
+        loaded into this process are forgotten first: a long-lived grader never runs stale tests. Once per
+        course and process: each grading of the same course finds it done."""
+        global _importable
+        if _importable == self.root:
+            return
         owners = {"solutions": self.solutions, "course_utils": self.course_utils}
         for name, module in list(sys.modules.items()):
             top, location = name.split(".")[0], _location(module)
@@ -120,10 +125,10 @@ class Course:
             if stale:
                 del sys.modules[name]
         parent = str(self.solutions.parent)
-        if sys.path[:1] != [parent]:
-            if parent in sys.path:
-                sys.path.remove(parent)
-            sys.path.insert(0, parent)
+        if parent in sys.path:
+            sys.path.remove(parent)
+        sys.path.insert(0, parent)
+        _importable = self.root
 
 
 def _location(module) -> Path | None:
