@@ -154,7 +154,7 @@ def _course_root_option(command: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course", description=__doc__)
+    parser = argparse.ArgumentParser(prog="course", description=__doc__.split("This module")[0].strip())
     commands = parser.add_subparsers(dest="command", required=True)
 
     init = commands.add_parser("init", help="make a new course folder")
