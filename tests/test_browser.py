@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright import sync_api  # the dev extra: make test installs it
 
 from autograder.authoring.release import release
 from autograder.authoring.scaffold import init_course
@@ -29,7 +30,6 @@ CORRECT_MSE = "def mse(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).mea
 
 if not Path(CHROMIUM).exists():  # make test installs it; a machine without it says so rather than passing
     pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium", pytrace=False)
-sync_api = pytest.importorskip("playwright.sync_api", reason="make test installs playwright (the dev extra)")
 
 
 def free_port() -> int:

@@ -29,18 +29,12 @@ MINIMUM = {"line_fit": (5, 10), "mlp_spirals": (10, 25)}  # correct variants, mi
 REFERENCE, UNTOUCHED, SYNTAX_ERROR = "reference", "untouched_release", "syntax_error_in_unrelated_cell"
 
 
-def entries(name: str) -> dict[str, catalogue.Entry]:
-    book = catalogue.load(Course.at(ROOT).assignment(name))
-    return {e.name: e for e in (*book.CORRECT, *([book.NOISY] if hasattr(book, "NOISY") else []), *book.MISTAKES)}
-
-
 def cases(kind: str) -> list:
     """(assignment, entry name) pairs of one kind: correct, mistake."""
     found = []
     for name in ASSIGNMENTS:
         book = catalogue.load(Course.at(ROOT).assignment(name))
-        noisy = [book.NOISY] if hasattr(book, "NOISY") else []
-        chosen = book.MISTAKES if kind == "mistake" else (*book.CORRECT, *noisy)
+        chosen = book.MISTAKES if kind == "mistake" else catalogue.correct(book)
         found += [pytest.param(name, entry.name, id=f"{name}-{entry.name}") for entry in chosen]
     return found
 
@@ -51,13 +45,14 @@ class Grader:
     def __init__(self, assignment, release_notebook: Path, folder: Path):
         self.assignment, self.release_notebook, self.folder = assignment, release_notebook, folder
         self.book = catalogue.load(assignment)
-        self.entries = entries(assignment.name)
+        self.entries = {e.name: e for e in (*catalogue.correct(self.book), *self.book.MISTAKES)}
         self.points = catalogue.points(assignment)
+        self.reference = catalogue.full(assignment, catalogue.Entry(REFERENCE, {}))
         self.results: dict[str, dict] = {}
         self.sandbox = sandbox_for(assignment)
 
     def notebook(self, name: str) -> Path:
-        reference = catalogue.full(self.assignment, catalogue.Entry(REFERENCE, {}))
+        reference = self.reference
         out = self.folder / f"{name}.ipynb"
         if name == UNTOUCHED:
             return self.release_notebook
@@ -65,7 +60,7 @@ class Grader:
             return catalogue.build(self.release_notebook, reference, out, cells=self.book.SYNTAX_ERROR_CELLS)
         if name == REFERENCE:
             return catalogue.build(self.release_notebook, reference, out)
-        return catalogue.build(self.release_notebook, catalogue.full(self.assignment, self.entries[name]), out)
+        return catalogue.build(self.release_notebook, {**reference, **self.entries[name].sources}, out)
 
     def __call__(self, name: str) -> dict:
         if name not in self.results:

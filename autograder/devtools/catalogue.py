@@ -38,6 +38,11 @@ def load(assignment: Assignment) -> ModuleType:
     return import_file(assignment.tests / CATALOGUE_NAME, "catalogue")
 
 
+def correct(book: ModuleType) -> tuple[Entry, ...]:
+    """The entries that must get full marks: the correct variants and the noisy one, if the catalogue has it."""
+    return (*book.CORRECT, *([book.NOISY] if hasattr(book, "NOISY") else []))
+
+
 def points(assignment: Assignment) -> dict[str, float]:
     """Each graded function's points, from its graded cell in the source notebook."""
     notebook = samples.read(assignment.source_notebook)

@@ -62,6 +62,8 @@ def grade_task(digest: str, data: bytes, name: str, notebook: bytes | None, seed
         if key not in _sandboxes:
             for stale in list(_sandboxes):  # one warm sandbox per worker: an older bundle's goes (~0.3 GB each)
                 _sandboxes.pop(stale).cleanup()
+            for old in [d for d in _unpacked if d != digest]:  # and so do older bundles' files
+                _unpacked.pop(old)[0].cleanup()
             _sandboxes[key] = sandbox_for(assignment, require_isolation)
         with tempfile.TemporaryDirectory(prefix="course-submission-") as folder:
             path = Path(folder) / f"{name}.ipynb"
