@@ -7,10 +7,14 @@ with nbgrader_config.py; `--course-root` overrides). This module only parses arg
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
-from autograder.course import Course, CourseError, find_course
+from autograder.course import Course, find_course
+from autograder.errors import EXIT_GRADER_BUG, KitError
+
+log = logging.getLogger("course")
 
 
 def _course(args: argparse.Namespace) -> Course:
@@ -59,36 +63,23 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from autograder.gradebook.export import export_csv
-
     course = _course(args)
+    out = Path(args.out) if args.out else None
     if args.format == "canvas":
-        return _export_canvas(args, course)
-    out = Path(args.out) if args.out else course.root / "exports" / f"{args.assignment}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(export_csv(course, args.assignment), encoding="utf-8")
-    print(f"exported {args.assignment} to {out}")
-    return 0
+        from autograder.lms.canvas import export_canvas
 
+        if not args.roster:
+            raise KitError("--format canvas needs --roster ROSTER.csv (Canvas's gradebook export will do)")
+        out, column, unknown = export_canvas(
+            course, args.assignment, Path(args.roster), args.match_on, args.title, args.canvas_id, out
+        )
+        if unknown:
+            log.warning("not on the roster, left out: %s", ", ".join(unknown))
+        print(f"exported {args.assignment} for Canvas to {out} (column {column!r})")
+        return 0
+    from autograder.gradebook.export import write_export
 
-def _export_canvas(args: argparse.Namespace, course: Course) -> int:
-    from autograder.gradebook.export import final_scores, max_score
-    from autograder.lms.canvas import canvas_csv, canvas_id, read_roster
-
-    if not args.roster:
-        raise ValueError("--format canvas needs --roster ROSTER.csv (Canvas's gradebook export will do)")
-    header, roster = read_roster(Path(args.roster), args.match_on)
-    title = args.title or args.assignment
-    column = f"{title} ({canvas_id(header, title, args.canvas_id)})"
-    text, unknown = canvas_csv(
-        final_scores(course, args.assignment), max_score(course, args.assignment), roster, args.match_on, column
-    )
-    if unknown:
-        print(f"not on the roster, left out: {', '.join(unknown)}", file=sys.stderr)
-    out = Path(args.out) if args.out else course.root / "exports" / f"{args.assignment}-canvas.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    print(f"exported {args.assignment} for Canvas to {out} (column {column!r})")
+    print(f"exported {args.assignment} to {write_export(course, args.assignment, out)}")
     return 0
 
 
@@ -99,7 +90,7 @@ def _graded(args: argparse.Namespace) -> tuple[Course, dict[str, dict]]:
     course = _course(args)
     results = graded_results(course, args.assignment)
     if not results:
-        raise ValueError(f"nothing graded yet for {args.assignment} in {course.root}: run course grade first")
+        raise KitError(f"nothing graded yet for {args.assignment} in {course.root}: run course grade first")
     return course, results
 
 
@@ -116,7 +107,7 @@ def _report(args: argparse.Namespace) -> int:
     from autograder.pages.report import write_report
 
     course, results = _graded(args)
-    out = Path(args.out) if args.out else course.root / "reports" / f"{args.assignment}.html"
+    out = Path(args.out) if args.out else course.report_file(args.assignment)
     print(f"class report: {write_report(args.assignment, results, out)}")
     return 0
 
@@ -240,17 +231,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_to_stderr(command: str) -> None:
+    """What is not the command's answer (notes, warnings, a grader bug's traceback) goes to stderr, from the
+    CLI's own logger and the engine's (one handler each, however often main runs in one process)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"course {command}: %(message)s"))
+    for name in ("course", "autograder"):
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if getattr(h, "course_cli", False)]:
+            logger.removeHandler(old)
+        handler.course_cli = True
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # nbformat and nbgrader import jsonschema, which imports rfc3987_syntax (if installed, as Jupyter's
     # dependencies make it) to check "iri" strings; building its grammar costs about 1.3 s in every course
     # command. No notebook or gradebook schema uses that format, so jsonschema is told it is absent.
     sys.modules.setdefault("rfc3987_syntax", None)
+    _log_to_stderr(args.command)
     try:
         return args.run(args)
-    except (FileNotFoundError, ValueError, RuntimeError, CourseError) as exc:
-        print(f"course {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except KitError as exc:
+        log.error("error: %s", exc)
+        return exc.exit_code
+    except Exception:
+        log.exception("the grader failed (a bug of the kit, not of your input); please report this traceback")
+        return EXIT_GRADER_BUG
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pytest
 from autograder.authoring.release import release
 from autograder.authoring.scaffold import init_course
 from autograder.course import Assignment, Course
-from autograder.grading.engine import sandbox_for
+from autograder.grading.engine import Grader
 from autograder.sandbox.launcher import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +61,5 @@ def release_notebook(released) -> Path:
 @pytest.fixture(scope="module")
 def sandbox(line_fit) -> Iterator[Sandbox]:
     """A warm sandbox with line_fit's helpers and the kit's course_utils."""
-    box = sandbox_for(line_fit)
-    yield box
-    box.cleanup()
+    with Grader(line_fit) as grader:
+        yield grader.sandbox

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from autograder.grading.batch import already_graded, discover, grade_folder, grades_csv, results_path
+from autograder.grading.jobs import NoSubmissions
 
 
 def test_nbgrader_layout_and_flat_folder(tmp_path):
@@ -31,7 +32,7 @@ def test_student_in_both_layouts_is_an_error(tmp_path):
 
 
 def test_missing_folder(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(NoSubmissions, match="does not exist"):
         discover("line_fit", tmp_path / "nope")
 
 

@@ -18,7 +18,7 @@ import pytest
 from autograder.authoring.release import release
 from autograder.course import Course
 from autograder.devtools import catalogue
-from autograder.grading.engine import grade_notebook, sandbox_for
+from autograder.grading.engine import Grader
 from autograder.grading.results import Results
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ def cases(kind: str) -> list:
     return found
 
 
-class Grader:
+class CatalogueGrader:
     """grade(name) -> the results of that catalogue submission of one assignment; each is graded once."""
 
     def __init__(self, assignment, release_notebook: Path, folder: Path):
@@ -49,7 +49,7 @@ class Grader:
         self.points = catalogue.points(assignment)
         self.reference = catalogue.full(assignment, catalogue.Entry(REFERENCE, {}))
         self.results: dict[str, dict] = {}
-        self.sandbox = sandbox_for(assignment)
+        self.grader = Grader(assignment)
 
     def notebook(self, name: str) -> Path:
         reference = self.reference
@@ -64,7 +64,7 @@ class Grader:
 
     def __call__(self, name: str) -> dict:
         if name not in self.results:
-            self.results[name] = grade_notebook(self.assignment, self.notebook(name), self.sandbox)
+            self.results[name] = self.grader.grade(self.notebook(name)).data
         return self.results[name]
 
 
@@ -74,13 +74,13 @@ def graders(make_course, tmp_path_factory):
     made = {}
     yield lambda name: made.get(name) or made.setdefault(name, _grader(name, make_course, tmp_path_factory))
     for grader in made.values():
-        grader.sandbox.cleanup()
+        grader.grader.close()
 
 
 def _grader(name: str, make_course, tmp_path_factory) -> Grader:
     course = make_course(name, example=name)
     notebook = release(course, name) / f"{name}.ipynb"
-    return Grader(course.assignment(name), notebook, tmp_path_factory.mktemp(f"{name}-submissions"))
+    return CatalogueGrader(course.assignment(name), notebook, tmp_path_factory.mktemp(f"{name}-submissions"))
 
 
 def per_function(results: dict) -> dict[str, float]:

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from autograder.authoring.release import release
+from autograder.course.late import LatePolicyError, load_policy
 from autograder.devtools import samples
-from autograder.grading.late import LatePolicyError, load_policy, submission_time
+from autograder.grading.jobs import submission_time
 
 DUE = dt.datetime(2026, 12, 8, 23, 59, tzinfo=dt.UTC)
 LATE_TOML = """due = 2026-12-08T23:59:00Z

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from autograder.grading.limits import SCRATCH_MB, Limits
+from autograder.course.limits import SCRATCH_MB, Limits
 from autograder.grading.submission import Submission
 from autograder.sandbox.launcher import Sandbox, isolation
 

@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 from redteam import ALL, CONTROL, GRADED, Trick, fill
 
+from autograder.course.limits import Limits
 from autograder.devtools import catalogue, samples
-from autograder.grading.limits import Limits
 from autograder.grading.submission import Submission
 from autograder.sandbox import launcher
 from autograder.sandbox.launcher import NotIsolatedWarning, Sandbox, SandboxError, isolation

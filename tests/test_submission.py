@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.grading.limits import Limits
+from autograder.course.limits import Limits
 from autograder.grading.submission import Submission, student_where
 from autograder.sandbox.launcher import Sandbox
 from autograder.testkit.values import Handle, helper, spec_generator, spec_tensor

@@ -18,8 +18,8 @@ from pathlib import Path
 from types import ModuleType
 
 from autograder.course import Assignment, import_file
+from autograder.course.cells import GRADE_CELL_PREFIX
 from autograder.devtools import samples
-from autograder.gradebook.records import GRADE_CELL_PREFIX
 
 CATALOGUE_NAME = "catalogue.py"
 

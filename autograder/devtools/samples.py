@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 from autograder.course import Assignment, import_file
-from autograder.gradebook.records import GRADE_CELL_PREFIX
+from autograder.course.cells import GRADE_CELL_PREFIX
 
 
 def graded_functions(assignment: Assignment) -> list[str]:

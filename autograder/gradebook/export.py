@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from autograder.course import Course
+from autograder.course.cells import GRADE_CELL_PREFIX
+from autograder.course.files import atomic_write
 from autograder.gradebook.folders import autograded_folder
-from autograder.gradebook.records import GRADE_CELL_PREFIX, open_gradebook
+from autograder.gradebook.records import open_gradebook
 from autograder.grading.results import Results
 
 
@@ -67,3 +70,10 @@ def export_csv(course: Course, assignment: str) -> str:
             + [by_name.get(name, "") for name in test_names]
         )
     return buffer.getvalue()
+
+
+def write_export(course: Course, assignment: str, out: Path | None = None) -> Path:
+    """Write export_csv to `out` (default: the course's exports/<assignment>.csv); returns where."""
+    out = out or course.export_file(assignment)
+    atomic_write(out, export_csv(course, assignment))
+    return out

@@ -6,7 +6,6 @@ when it came from a flat LMS folder), and the notebook with its results.json in
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +21,7 @@ def autograded_folder(course: Course, student: str, assignment: str) -> Path:
     return course.autograded / student / assignment
 
 
-def keep_files(course: Course, assignment: str, student: str, notebook: Path, results: dict, readable: bool) -> None:
+def keep_files(course: Course, assignment: str, student: str, notebook: Path, results, readable: bool) -> None:
     """Copy the submission and its results into the course's folders. `readable`: False for a file the
     grader refused to read (a symbolic link): nothing is copied from it."""
     name = f"{assignment}.ipynb"
@@ -32,13 +31,11 @@ def keep_files(course: Course, assignment: str, student: str, notebook: Path, re
         shutil.copyfile(notebook, submitted / name)
     autograded = autograded_folder(course, student, assignment)
     autograded.mkdir(parents=True, exist_ok=True)
-    if readable and notebook.is_file() and not Results(results).load_error:
+    if readable and notebook.is_file() and not Results.of(results).load_error:
         shutil.copyfile(notebook, autograded / name)
     else:
         (autograded / name).unlink(missing_ok=True)
-    tmp = autograded / ".results.json.tmp"
-    tmp.write_text(json.dumps(results, indent=1))
-    os.replace(tmp, autograded / "results.json")
+    Results.of(results).write(autograded / "results.json")
 
 
 def graded_results(course: Course, assignment: str) -> dict[str, dict]:

@@ -1,7 +1,6 @@
 """Recording grades in nbgrader's gradebook, so formgrader, `nbgrader export` and feedback see our scores.
 
-Convention: the source notebook has one graded test cell per graded function, named `test_<function>`
-(its points are that function's hidden points), and one solution cell `<function>_solution`. A regrade
+The grade-cell convention (one test cell `test_<function>` per graded function) is in course/cells.py. A regrade
 replaces the automatic scores and comments only: a manual score a TA entered in formgrader survives.
 
 Each recorded submission also goes into nbgrader's folders (see folders.py).
@@ -10,17 +9,18 @@ Each recorded submission also goes into nbgrader's folders (see folders.py).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sys
 import warnings
 from pathlib import Path
 
 from autograder.course import Course
+from autograder.course.cells import GRADE_CELL_PREFIX, SOLUTION_CELL_SUFFIX
 from autograder.gradebook.folders import keep_files
 from autograder.grading.results import Results
 
-GRADE_CELL_PREFIX = "test_"
-SOLUTION_CELL_SUFFIX = "_solution"
+log = logging.getLogger(__name__)
 
 
 def open_gradebook(course: Course):
@@ -48,7 +48,7 @@ def ensure_assignment(course: Course, assignment: str) -> None:
     if missing:
         from autograder.authoring.release import release
 
-        print(f"{assignment} is not in the gradebook yet: releasing it first", file=sys.stderr)
+        log.info("%s is not in the gradebook yet: releasing it first", assignment)
         release(course, assignment)
     policy = course.assignment(assignment).late_policy()
     if policy is not None:
@@ -69,10 +69,12 @@ def function_comments(results: Results) -> dict[str, str]:
     return comments
 
 
-def record(course: Course, assignment: str, student: str, notebook: Path, results: dict, readable: bool = True) -> None:
+def record(
+    course: Course, assignment: str, student: str, notebook: Path, results: Results | dict, readable: bool = True
+) -> None:
     """Put one graded submission into nbgrader's folders and gradebook (replacing automatic scores)."""
     keep_files(course, assignment, student, notebook, results, readable)
-    typed = Results(results)
+    typed = Results.of(results)
     points = typed.function_scores()
     comments = function_comments(typed)
     with open_gradebook(course) as gradebook, warnings.catch_warnings():
@@ -105,7 +107,7 @@ class Recorder:
         self.course, self.assignment = course, assignment
         self._ready = False
 
-    def __call__(self, job, results: dict) -> None:
+    def __call__(self, job, results: Results) -> None:
         if not self._ready:
             ensure_assignment(self.course, self.assignment)
             self._ready = True

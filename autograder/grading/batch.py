@@ -8,10 +8,8 @@ submissions whose results.json came from the same notebook bytes unless forced.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import importlib
 import io
-import json
 import multiprocessing
 import os
 import sys
@@ -20,73 +18,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from autograder.course import Assignment
-from autograder.grading.engine import grade_notebook, recorded_seeds, sandbox_for
-from autograder.grading.late import LatePolicy, submission_time
+from autograder.course.files import atomic_write
+from autograder.grading.engine import Grader, check_isolation
+from autograder.grading.jobs import Job, NoSubmissions, discover, late_info
 from autograder.grading.notebook import fingerprint
 from autograder.grading.results import Results, functions_of
-from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
-
-
-@dataclasses.dataclass(frozen=True)
-class Job:
-    student: str
-    notebook: Path  # may not exist: a student folder without a notebook still gets a row
-    refused: str | None = None  # why the file is not read at all (it points outside the submissions)
-
-
-def refusal(path: Path, submissions: Path) -> str | None:
-    """Why a submission must not be read: a symbolic link on the way to it, or a path that resolves outside
-    the submissions folder. The grader never follows either to read what it points at."""
-    for part in [path, *path.parents]:
-        if part == submissions:
-            break
-        if part.is_symlink():
-            return "the submission is a symbolic link, not a notebook file; it was not read"
-    if not path.resolve().is_relative_to(submissions.resolve()):
-        return "the submission resolves to a file outside the submissions folder; it was not read"
-    return None
-
-
-def discover(assignment: str, submissions: Path) -> list[Job]:
-    """nbgrader's `<student>/<assignment>/*.ipynb` layout, or a flat LMS folder of `<student>.ipynb`."""
-    if not submissions.is_dir():
-        raise FileNotFoundError(f"submissions folder {submissions} does not exist")
-    jobs = {}
-    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        folder = student_dir / assignment
-        if folder.is_dir():
-            preferred = folder / f"{assignment}.ipynb"
-            found = sorted(folder.glob("*.ipynb"))
-            notebook = preferred if preferred.exists() else (found[0] if found else preferred)
-            jobs[student_dir.name] = Job(student_dir.name, notebook, refusal(notebook, submissions))
-    for notebook in sorted(submissions.glob("*.ipynb")):
-        if notebook.is_file() or notebook.is_symlink():
-            if notebook.stem in jobs:
-                raise ValueError(f"student {notebook.stem!r} has both a folder and a flat notebook")
-            jobs[notebook.stem] = Job(notebook.stem, notebook, refusal(notebook, submissions))
-    return sorted(jobs.values(), key=lambda job: job.student)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def results_path(out: Path, student: str) -> Path:
     return out / student / "results.json"
 
 
-def previous_results(out: Path, job: Job) -> dict | None:
+def previous_results(out: Path, job: Job) -> Results | None:
     """The student's last results.json, if it graded this very notebook (same bytes); else None."""
     try:
-        previous = json.loads(results_path(out, job.student).read_text())
-        recorded = Results.of(previous).extra.get("notebook_sha256")
-        same = not job.refused and recorded == fingerprint(job.notebook) != ""
+        previous = Results.read(results_path(out, job.student))
+        same = not job.refused and previous.notebook_sha256 == fingerprint(job.notebook) != ""
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return previous if same else None
@@ -99,29 +46,30 @@ def already_graded(out: Path, job: Job) -> bool:
 def previous_seeds(out: Path, job: Job) -> dict[str, int]:
     """The seeds of the student's last grading, if it graded this very notebook: a resubmission is never
     graded on inputs its author may have seen in feedback."""
-    return recorded_seeds(previous_results(out, job) or {})
+    previous = previous_results(out, job)
+    return previous.seeds() if previous is not None else {}
 
 
 # -- worker processes ------------------------------------------------------------------------------------
 
-_sandbox: Sandbox | None = None
+_grader: Grader | None = None
 
 
 def _init_worker(assignment: Assignment, require_isolation: bool) -> None:
-    global _sandbox
+    global _grader
     # The hidden tests' reference solutions need torch: import it while the sandbox starts (mostly waiting).
     importer = threading.Thread(target=importlib.import_module, args=("torch",))
     importer.start()
     try:
-        _sandbox = sandbox_for(assignment, require_isolation)
+        _grader = Grader(assignment, require_isolation)
     finally:
         importer.join()
-    multiprocessing.util.Finalize(_sandbox, _sandbox.cleanup, exitpriority=10)
+    multiprocessing.util.Finalize(_grader, _grader.close, exitpriority=10)
 
 
-def _grade(args: tuple[Assignment, Job, dict | None]) -> tuple[Job, dict]:
-    assignment, job, seeds = args
-    return job, grade_notebook(assignment, job.notebook, _sandbox, seeds=seeds, refused=job.refused)
+def _grade(args: tuple[Job, dict | None]) -> tuple[Job, Results]:
+    job, seeds = args
+    return job, _grader.grade(job.notebook, seeds=seeds, refused=job.refused)
 
 
 # -- the batch -------------------------------------------------------------------------------------------
@@ -149,25 +97,23 @@ def grade_all(
     jobs: list[Job],
     workers: int,
     require_isolation: bool,
-    on_result: Callable[[Job, dict], None],
+    on_result: Callable[[Job, Results], None],
     seeds: dict[str, dict] | None = None,
 ) -> None:
     """Grade every job, calling on_result(job, results) in this process as each one finishes. `seeds`: per
     student, the rng seeds of an earlier grading to replay."""
     if not jobs:
         return
-    mode, reason = isolation()
-    if mode == "plain" and require_isolation:
-        raise SandboxError(f"--require-sandbox: {reason}")
+    check_isolation(assignment, require_isolation)  # refused here, before any worker starts
     workers = max(1, min(workers, len(jobs)))
-    tasks = [(assignment, job, (seeds or {}).get(job.student)) for job in jobs]
+    tasks = [(job, (seeds or {}).get(job.student)) for job in jobs]
     if workers == 1:
         _init_worker(assignment, require_isolation)
         try:
             for task in tasks:
                 on_result(*_grade(task))
         finally:
-            _sandbox.cleanup()
+            _grader.close()
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_init_worker, initargs=(assignment, require_isolation)) as pool:
@@ -178,20 +124,20 @@ def grade_all(
         pool.join()
 
 
-def format_table(results: dict[str, dict]) -> str:
+def format_table(results: dict[str, Results]) -> str:
     """Each student's score, one line each, for the terminal."""
     width = max([len("student"), *map(len, results)])
     lines = [f"{'student':<{width}}  score"]
     for student, result in sorted(results.items()):
-        typed = Results(result)
+        typed = Results.of(result)
         flag = "  (could not be read)" if typed.load_error else ""
         lines.append(f"{student:<{width}}  {typed.score:g}/{typed.max_score:g}{flag}")
     return "\n".join(lines)
 
 
-def grades_csv(rows: list[tuple[str, dict]]) -> str:
+def grades_csv(rows: list[tuple[str, Results | dict]]) -> str:
     """One row per student: total, max, and the points earned per graded function. Properly quoted."""
-    typed = [(student, Results(results)) for student, results in rows]
+    typed = [(student, Results.of(results)) for student, results in rows]
     functions = functions_of([results for _, results in typed])
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
@@ -202,16 +148,6 @@ def grades_csv(rows: list[tuple[str, dict]]) -> str:
     return buffer.getvalue()
 
 
-def late_info(policy: LatePolicy, job: Job, results: dict, use_mtime: bool) -> dict:
-    """How late the job's notebook came, and the penalty on its raw score; no known time counts as on time."""
-    submitted = None if job.refused else submission_time(job.notebook, use_mtime)
-    if submitted is None:
-        due = policy.due_for(job.student).isoformat()
-        return {"submitted": None, "due": due, "extended": job.student in policy.extensions, "days_late": 0,
-                "percent": 0.0, "penalty": 0.0, "reason": "no submission time known: counted as on time"}  # fmt: skip
-    return policy.late(job.student, submitted, Results(results).score)
-
-
 def grade_folder(
     assignment: Assignment,
     submissions: Path,
@@ -219,11 +155,11 @@ def grade_folder(
     workers: int | None = None,
     force: bool = False,
     require_isolation: bool = False,
-    on_result: Callable[[Job, dict], None] | None = None,
+    on_result: Callable[[Job, Results], None] | None = None,
     replay: bool = False,
     scheduler: str | None = None,
     use_mtime: bool = True,
-) -> dict[str, dict]:
+) -> dict[str, Results]:
     """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student.
     `replay` regrades everyone with the inputs of their previous grading of the same notebook (the seeds in
     their results.json), to reproduce a disputed result. `scheduler`: grade on a Dask cluster (see cluster.py)
@@ -232,7 +168,7 @@ def grade_folder(
     jobs = discover(assignment.name, submissions)
     if not jobs:
         name = assignment.name
-        raise ValueError(
+        raise NoSubmissions(
             f"no submissions of {name} in {submissions}: expected <student>/{name}/*.ipynb folders "
             "(nbgrader's submitted/) or <student>.ipynb files (an LMS download)"
         )
@@ -242,14 +178,14 @@ def grade_folder(
 
     policy = assignment.late_policy()
 
-    def record(job: Job, results: dict) -> None:
+    def record(job: Job, results: Results) -> None:
         if policy is not None:
-            results["extra_data"]["late"] = late_info(policy, job, results, use_mtime)
+            results = results.with_extra(late=late_info(policy, job, results.score, use_mtime))
         # results.json is the mark of a finished submission, so it is written last: a batch killed
         # in between regrades this submission on the next run, and on_result replaces, never duplicates.
         if on_result is not None:
             on_result(job, results)
-        write_atomically(results_path(out, job.student), json.dumps(results, indent=1))
+        results.write(results_path(out, job.student))
         progress.step()
 
     if scheduler:
@@ -258,7 +194,7 @@ def grade_folder(
         grade_on_cluster(assignment, todo, scheduler, require_isolation, record, seeds)
     else:
         grade_all(assignment, todo, workers or os.cpu_count() or 1, require_isolation, record, seeds)
-    everything = {job.student: json.loads(results_path(out, job.student).read_text()) for job in jobs}
+    everything = {job.student: Results.read(results_path(out, job.student)) for job in jobs}
     rows = sorted(everything.items())
-    write_atomically(out / "grades.csv", grades_csv(rows))
+    atomic_write(out / "grades.csv", grades_csv(rows))
     return everything

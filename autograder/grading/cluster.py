@@ -26,16 +26,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder.course import Assignment
-from autograder.grading.batch import Job
+from autograder.errors import KitError
 from autograder.grading.bundle import bundle, unpack
-from autograder.grading.engine import grade_notebook, sandbox_for
-from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
+from autograder.grading.engine import Grader, check_isolation, not_graded
+from autograder.grading.jobs import Job
+from autograder.grading.results import Results
+from autograder.sandbox.launcher import IsolationRefused
+
+
+class ClusterError(KitError, RuntimeError):
+    """The cluster cannot be reached or named as given; str(self) says what to do."""
+
 
 # -- the worker side -------------------------------------------------------------------------------------
 
 _lock = threading.Lock()  # one grading at a time per worker process: pytest runs in the process
 _unpacked: dict[str, tuple[tempfile.TemporaryDirectory, Assignment]] = {}
-_sandboxes: dict[tuple[str, bool], Sandbox] = {}
+_graders: dict[tuple[str, bool], Grader] = {}
 
 
 def _assignment(digest: str, data: bytes, name: str) -> Assignment:
@@ -48,28 +55,36 @@ def _assignment(digest: str, data: bytes, name: str) -> Assignment:
     return _unpacked[digest][1]
 
 
-def grade_task(digest: str, data: bytes, name: str, notebook: bytes | None, seeds: dict | None,
-               require_isolation: bool) -> dict:  # fmt: skip
-    """One submission graded on this worker: its results.json data. `notebook` None: no file was submitted."""
+def _worker_address() -> str:
     from distributed import get_worker
 
-    mode, reason = isolation()
-    if mode == "plain" and require_isolation:
-        raise SandboxError(f"worker {get_worker().address} cannot isolate student code: {reason}")
+    try:
+        return get_worker().address
+    except ValueError:  # called outside a worker (the kit's tests)
+        return "(not a dask worker)"
+
+
+def grade_task(digest: str, data: bytes, name: str, notebook: bytes | None, seeds: dict | None,
+               require_isolation: bool) -> Results:  # fmt: skip
+    """One submission graded on this worker: its Results. `notebook` None: no file was submitted."""
     with _lock:
         assignment = _assignment(digest, data, name)
+        try:
+            check_isolation(assignment, require_isolation)
+        except IsolationRefused as exc:
+            raise IsolationRefused(f"worker {_worker_address()}: {exc}") from None
         key = (digest, require_isolation)
-        if key not in _sandboxes:
-            for stale in list(_sandboxes):  # one warm sandbox per worker: an older bundle's goes (~0.3 GB each)
-                _sandboxes.pop(stale).cleanup()
+        if key not in _graders:
+            for stale in list(_graders):  # one warm sandbox per worker: an older bundle's goes (~0.3 GB each)
+                _graders.pop(stale).close()
             for old in [d for d in _unpacked if d != digest]:  # and so do older bundles' files
                 _unpacked.pop(old)[0].cleanup()
-            _sandboxes[key] = sandbox_for(assignment, require_isolation)
+            _graders[key] = Grader(assignment, require_isolation)
         with tempfile.TemporaryDirectory(prefix="course-submission-") as folder:
             path = Path(folder) / f"{name}.ipynb"
             if notebook is not None:
                 path.write_bytes(notebook)
-            return grade_notebook(assignment, path, _sandboxes[key], seeds=seeds)
+            return _graders[key].grade(path, seeds=seeds)
 
 
 # -- the client side -------------------------------------------------------------------------------------
@@ -81,11 +96,11 @@ def connect(scheduler: str):
         from distributed import Client, LocalCluster
     except ImportError:
         message = "grading on a cluster needs dask and distributed: pip install 'torch-course-kit[cluster]'"
-        raise SandboxError(message) from None
+        raise ClusterError(message) from None
     if scheduler.startswith("local:"):
         workers = int(scheduler.removeprefix("local:")) if scheduler[6:].isdigit() else 0
         if workers < 1:
-            raise ValueError(f"--scheduler {scheduler}: local:N needs a number of workers N >= 1")
+            raise ClusterError(f"--scheduler {scheduler}: local:N needs a number of workers N >= 1")
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         return Client(cluster)
     return Client(scheduler)
@@ -96,7 +111,7 @@ def grade_on_cluster(
     jobs: list[Job],
     scheduler: str,
     require_isolation: bool,
-    on_result: Callable[[Job, dict], None],
+    on_result: Callable[[Job, Results], None],
     seeds: dict[str, dict] | None = None,
 ) -> None:
     """Grade every job on the cluster, calling on_result(job, results) here as each one arrives."""
@@ -110,7 +125,7 @@ def grade_on_cluster(
         futures = {}
         for job in jobs:
             if job.refused is not None:  # never read, so never sent: graded here, as locally
-                on_result(job, grade_notebook(assignment, job.notebook, None, refused=job.refused))
+                on_result(job, not_graded(assignment, job.notebook, job.refused))
                 continue
             notebook = job.notebook.read_bytes() if job.notebook.is_file() else None
             future = client.submit(
@@ -124,5 +139,5 @@ def grade_on_cluster(
                 results = future.result()
             except KilledWorker:  # the scheduler's allowed-failures: this notebook ends its worker every time
                 reason = "grading it ended the grading machine's worker process every time it was tried"
-                results = grade_notebook(assignment, job.notebook, None, refused=reason)
+                results = not_graded(assignment, job.notebook, reason)
             on_result(job, results)

@@ -1,42 +1,78 @@
-"""Grading one notebook: run the assignment's hidden tests against it and build its results.json.
+"""Grading one notebook: run the assignment's hidden tests against it and build its `Results`.
 
-The hidden tests run in this (trusted) process through pytest, with the grading plugin; the student's
-code runs in the sandbox behind `Submission`. The result follows Gradescope's results schema, with what
-the feedback and the class report need under `extra_data`.
+A `Grader` owns one warm sandbox for one assignment and grades one notebook after another with it; every
+path that grades (a local batch's workers, a cluster worker, the Gradescope runner, the kit's tests) uses
+one, so the isolation policy and the sandbox's limits are applied in one place. The hidden tests run in
+this (trusted) process through pytest, with the grading plugin; the student's code runs in the sandbox
+behind `Submission`. The result follows Gradescope's results schema, with what the feedback and the class
+report need under `extra_data`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from autograder.course import Assignment
-from autograder.grading.limits import Limits
+from autograder.course.limits import Limits
+from autograder.errors import KitError
 from autograder.grading.notebook import NotebookError, code_cells, fingerprint
 from autograder.grading.plugin import GradingPlugin
 from autograder.grading.results import Results
 from autograder.grading.submission import Submission
-from autograder.sandbox.launcher import Sandbox
+from autograder.sandbox.launcher import Sandbox, refuse_unisolated
+
+log = logging.getLogger(__name__)
 
 # The hidden tests' own pytest configuration, passed with -c: no ini, conftest or plugin from anywhere else
 # (a submission folder, the course's parents) is ever picked up.
 HIDDEN_TESTS_INI = Path(__file__).resolve().parent / "hidden_tests.ini"
 
 
-class GraderError(RuntimeError):
-    """The grader itself is misconfigured (not the student's fault): grading stops loudly."""
+class GraderError(KitError, RuntimeError):
+    """The assignment's hidden tests cannot run (not the student's fault): grading stops loudly."""
 
 
-def sandbox_for(assignment: Assignment, require_isolation: bool = False) -> Sandbox:
-    """A warm sandbox with what the assignment's notebooks import: the course's course_utils and the
-    assignment's helpers module."""
-    return Sandbox(require_isolation, course_utils=assignment.course.course_utils, helpers=assignment.helpers)
+def check_isolation(assignment: Assignment, asked: bool = False) -> bool:
+    """The one isolation policy, applied before anything is graded: isolation is required when the TA asked
+    (--require-sandbox) or the assignment's limits.toml says so; then an unisolated machine is refused
+    (IsolationRefused). Returns whether isolation is required."""
+    required = assignment.limits().isolation_required(asked)
+    refuse_unisolated(required, f"{assignment.name}'s limits.toml says require_isolation = true" if not asked else "")
+    return required
+
+
+class Grader:
+    """One warm sandbox for one assignment, grading one notebook after another: `grade(path) -> Results`.
+    A context manager: leaving it stops the sandbox and removes its files. `require_isolation` adds the TA's
+    --require-sandbox to the assignment's own limits (see check_isolation)."""
+
+    def __init__(self, assignment: Assignment, require_isolation: bool = False):
+        self.assignment = assignment
+        self.limits = assignment.limits()
+        self.sandbox = Sandbox(
+            check_isolation(assignment, require_isolation), memory_mb=self.limits.sandbox_memory_mb,
+            course_utils=assignment.course.course_utils, helpers=assignment.helpers,
+            address_space_limit=self.limits.address_space_limit,
+        )  # fmt: skip
+
+    def grade(self, notebook: Path, seeds: dict[str, int] | None = None, refused: str | None = None) -> Results:
+        return grade_notebook(self.assignment, notebook, self.sandbox, self.limits, seeds=seeds, refused=refused)
+
+    def close(self) -> None:
+        self.sandbox.cleanup()
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def run_hidden_tests(
@@ -95,10 +131,11 @@ def grade_notebook(
     limits: Limits | None = None,
     seeds: dict | None = None,
     refused: str | None = None,
-) -> dict:
+) -> Results:
     """Results for one notebook, in Gradescope's schema. Never raises for anything the student did.
-    `seeds`: the tests' rng seeds from an earlier grading (see recorded_seeds), to replay its inputs.
-    `refused`: why the file is not to be read at all (see batch.refusal); every test then fails with it."""
+    `seeds`: the tests' rng seeds from an earlier grading (see Results.seeds), to replay its inputs.
+    `refused`: why the file is not to be read at all (see jobs.refusal); every test then fails with it.
+    `sandbox` None: nothing is run (every test fails saying there is no sandbox), as for a refused file."""
     started = time.perf_counter()
     limits = limits or assignment.limits()
     cells, load_error = [], refused
@@ -113,9 +150,10 @@ def grade_notebook(
     finally:
         submission.close()
     for error in plugin.internal_errors:
-        print(f"grader internal error while grading {notebook}:\n{error}", file=sys.stderr)
+        log.error("grader internal error while grading %s:\n%s", notebook, error)
     tests = [
         {
+            "id": o.id,
             "name": o.name,
             "score": o.points if o.passed else 0.0,
             "max_score": o.points,
@@ -127,7 +165,7 @@ def grade_notebook(
         for o in plugin.outcomes
     ]
     mode = sandbox.mode if sandbox is not None else None
-    return {
+    return Results({
         "score": sum(t["score"] for t in tests),
         "max_score": sum(t["max_score"] for t in tests),
         "execution_time": round(time.perf_counter() - started, 3),
@@ -144,13 +182,10 @@ def grade_notebook(
             "evidence": plugin.evidence,
             "seeds": {name: str(seed) for name, seed in plugin.seeds.items()},  # for the TA; not on feedback
         },
-    }
+    })  # fmt: skip
 
 
-def recorded_seeds(results: dict) -> dict[str, int]:
-    """The rng seed of each test in an earlier results.json (malformed entries are left out)."""
-    seeds = Results.of(results).extra.get("seeds")
-    if not isinstance(seeds, dict):
-        return {}
-    readable = {name: seed for name, seed in seeds.items() if isinstance(seed, str) and seed.isdigit()}
-    return {name: int(seed) for name, seed in readable.items() if len(seed) < 50}
+def not_graded(assignment: Assignment, notebook: Path, reason: str) -> Results:
+    """Results for a notebook that is not run at all (refused, or no sandbox to run it in): every test
+    fails with `reason`."""
+    return grade_notebook(assignment, notebook, None, refused=reason)

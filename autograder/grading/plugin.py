@@ -21,6 +21,7 @@ from autograder.testkit.expect import Mistake
 
 @dataclasses.dataclass
 class TestOutcome:
+    id: str  # pytest's node id: stable when the docstring (the name) changes
     name: str
     function: str
     points: float
@@ -87,4 +88,4 @@ class GradingPlugin:
             else:
                 message = "The grader could not run this test (an internal error); your TA has been told."
                 self.internal_errors.append(f"{item.nodeid}: {''.join(traceback.format_exception(exc))}")
-        return TestOutcome(name, function, float(_marker_arg(item, "points")), passed, message)
+        return TestOutcome(item.nodeid, name, function, float(_marker_arg(item, "points")), passed, message)

@@ -1,9 +1,12 @@
-"""The one reader of a results.json: totals, tests, per-function sums and extra_data, whatever the file holds.
+"""The one owner of a submission's results: built by the engine, passed between stages, written to and read
+back from results.json.
 
 results.json is written by the grader but kept beside student files and read back by the gradebook, the
 feedback pages, the report and the exports. Every consumer asks a `Results` instead of re-summing a dict, so
 a malformed or hand-edited file is read the same way everywhere: tests that are not objects are left out,
-`extra_data` that is missing or null is empty, numbers that are not finite count as 0.
+`extra_data` that is missing or null is empty, numbers that are not finite count as 0. A test is known by its
+`id` (pytest's node id, stable when its docstring changes); files written before ids existed read their
+display name as the id.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from autograder.course.files import atomic_write
+
 
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -23,7 +28,8 @@ def _number(value: Any) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class Test:
-    name: str
+    id: str  # pytest's node id, e.g. "week1/test_f.py::test_f_matches_the_reference"
+    name: str  # what the student reads: "f: <the docstring's first line>"
     function: str  # the graded function: the test's first tag
     score: float
     max_score: float
@@ -43,6 +49,35 @@ class Results:
     def of(cls, results: dict | Results) -> Results:
         return results if isinstance(results, Results) else cls(results if isinstance(results, dict) else {})
 
+    def to_json(self) -> str:
+        return json.dumps(self.data, indent=1)
+
+    def write(self, path: Path) -> None:
+        """results.json, written atomically: a file there is always a whole one."""
+        atomic_write(path, self.to_json())
+
+    def with_extra(self, **fields) -> Results:
+        """A copy with these extra_data fields set (e.g. late=...)."""
+        return Results({**self.data, "extra_data": {**self.extra, **fields}})
+
+    def to_gradescope(self, visibility: str) -> dict:
+        """Gradescope's documented results schema, without the kit's extra data."""
+        tests = [
+            {
+                "name": t.name,
+                "score": t.score,
+                "max_score": t.max_score,
+                "status": "passed" if t.passed else "failed",
+                "output": t.output,
+                "tags": [t.function],
+                "number": str(number),
+                "visibility": visibility,
+            }  # fmt: skip
+            for number, t in enumerate(self.tests, 1)
+        ]
+        return {"score": float(sum(t["score"] for t in tests)), "execution_time": self.execution_time,
+                "output": self.output, "stdout_visibility": "hidden", "tests": tests}  # fmt: skip
+
     @property
     def tests(self) -> list[Test]:
         tests = []
@@ -50,9 +85,11 @@ class Results:
             if not isinstance(test, dict):
                 continue
             tags = test.get("tags") or ["other"]
+            name = str(test.get("name", ""))
             tests.append(
                 Test(
-                    name=str(test.get("name", "")),
+                    id=str(test.get("id") or name),
+                    name=name,
                     function=str(tags[0]) if isinstance(tags, list) else "other",
                     score=_number(test.get("score")),
                     max_score=_number(test.get("max_score")),
@@ -82,8 +119,45 @@ class Results:
         return _number(self.data.get("max_score"))
 
     @property
+    def output(self) -> str:
+        return str(self.data.get("output") or "")
+
+    @property
+    def execution_time(self) -> float:
+        return _number(self.data.get("execution_time"))
+
+    @property
+    def notebook_sha256(self) -> str:
+        """The graded notebook's sha256 ("" when no file was read)."""
+        return str(self.extra.get("notebook_sha256") or "")
+
+    @property
+    def isolation(self) -> str | None:
+        """The sandbox mode it was graded in (bwrap-root, bwrap-user, plain), None when nothing ran."""
+        mode = self.extra.get("isolation")
+        return str(mode) if mode else None
+
+    @property
+    def hit_limit(self) -> bool:
+        return self.extra.get("hit_limit") is True
+
+    @property
+    def events(self) -> list[str]:
+        """Limits hit and restarts, in words (for the TA and the student)."""
+        events = self.extra.get("events")
+        return [str(event) for event in events] if isinstance(events, list) else []
+
+    def seeds(self) -> dict[str, int]:
+        """The rng seed of each test, by test id (malformed entries are left out)."""
+        seeds = self.extra.get("seeds")
+        if not isinstance(seeds, dict):
+            return {}
+        readable = {name: seed for name, seed in seeds.items() if isinstance(seed, str) and seed.isdigit()}
+        return {str(name): int(seed) for name, seed in readable.items() if len(seed) < 50}
+
+    @property
     def late(self) -> dict:
-        """extra_data.late (see grading/late.py), or empty when there is no due date."""
+        """extra_data.late (see course/late.py), or empty when there is no due date."""
         late = self.extra.get("late")
         return late if isinstance(late, dict) else {}
 
@@ -107,6 +181,11 @@ class Results:
             grouped.setdefault(test.function, []).append(test)
         return grouped
 
+    def function_totals(self, function: str) -> tuple[float, float]:
+        """(points earned, points possible) for one graded function."""
+        tests = self.by_function().get(function, [])
+        return sum(t.score for t in tests), sum(t.max_score for t in tests)
+
     def function_scores(self) -> dict[str, float]:
         """Points earned per graded function."""
         return {function: sum(t.score for t in tests) for function, tests in self.by_function().items()}
@@ -122,3 +201,8 @@ class Results:
 def functions_of(results: list[Results]) -> list[str]:
     """Graded functions of several students' results, in the order their tests ran."""
     return list(dict.fromkeys(f for result in results for f in result.functions()))
+
+
+def recorded_seeds(results: dict | Results) -> dict[str, int]:
+    """The rng seed of each test in an earlier results.json (malformed entries are left out)."""
+    return Results.of(results).seeds()

@@ -13,10 +13,12 @@ import re
 import socket
 import time
 
-from autograder.grading.limits import Limits
+from autograder.course.limits import Limits
 from autograder.sandbox.inside import protocol
+from autograder.sandbox.inside.protocol import ErrorKind
 from autograder.sandbox.launcher import Sandbox, SandboxError
-from autograder.testkit.values import Handle, Value, decode, to_spec
+from autograder.testkit.calls import CallError, CallResult
+from autograder.testkit.values import Handle, decode, to_spec
 
 TIMEOUTS_BEFORE_GIVING_UP = 2  # a function that never returned but ran past the call limit this often
 GRACE_SECONDS = 3.0  # beyond the in-sandbox alarm, before the grader kills a process that ignores it
@@ -60,29 +62,6 @@ def call_error(error, cells: list[str]) -> CallError:
         clip(error.get("type", "Error"), 100), clip(error.get("message", ""), MESSAGE_CHARS),
         None if where is None else student_where(clip(where, 100), cells),
     )  # fmt: skip
-
-
-@dataclasses.dataclass(frozen=True)
-class CallError:
-    type: str  # the exception's class name, or Timeout / Crashed / Missing / Unavailable
-    message: str
-    where: str | None = None  # "line 3 of the cell that defines f", in the student's notebook
-
-    def __str__(self) -> str:
-        where = f" (at {self.where})" if self.where else ""
-        return f"{self.type}: {self.message}{where}" if self.message else f"{self.type}{where}"
-
-
-@dataclasses.dataclass(frozen=True)
-class CallResult:
-    ok: bool
-    value: Value | None = None
-    args_after: tuple[Value, ...] = ()
-    backward_error: str | None = None
-    error: CallError | None = None
-    output: str = ""
-    seconds: float = 0.0
-    handle: Handle | None = None  # the result, kept in the sandbox (calls made with keep=True)
 
 
 @dataclasses.dataclass
@@ -225,10 +204,10 @@ class Submission:
 
     def _call(self, fn: str, callee: dict, args, backward=False, stand_ins=(), keep=False) -> CallResult:
         if fn in self._given_up:
-            return CallResult(ok=False, error=CallError("NotCalledAgain", self._given_up[fn]))
+            return CallResult(ok=False, error=CallError(ErrorKind.NOT_CALLED_AGAIN, self._given_up[fn]))
         reason = self._ensure_started()
         if reason:
-            return CallResult(ok=False, error=CallError("Unavailable", reason))
+            return CallResult(ok=False, error=CallError(ErrorKind.UNAVAILABLE, reason))
         request = {"op": "call", "callee": callee, "args": [to_spec(a) for a in args], "backward": backward,
                    "stand_ins": list(stand_ins), "keep": keep}  # fmt: skip
         try:
@@ -241,11 +220,11 @@ class Submission:
             event = self._process_ended(f"the call to {fn}")
             self._given_up[fn] = f"an earlier call to {fn} ended the notebook's process, so it is not called again"
             if isinstance(exc, protocol.ProtocolError) and not isinstance(exc, protocol.PeerGone):
-                return CallResult(ok=False, error=CallError("Malformed", clip(exc, MESSAGE_CHARS)))
-            return CallResult(ok=False, error=CallError("Crashed", event))
+                return CallResult(ok=False, error=CallError(ErrorKind.MALFORMED, clip(exc, MESSAGE_CHARS)))
+            return CallResult(ok=False, error=CallError(ErrorKind.CRASHED, event))
         if result.ok:
             self._returned.add(fn)
-        elif result.error is not None and result.error.type == "Timeout":
+        elif result.error is not None and result.error.type == ErrorKind.TIMEOUT:
             # Slow but finishing on smaller inputs is still graded on every call; never finishing is not.
             self._timeouts[fn] = times = self._timeouts.get(fn, 0) + 1
             if times >= TIMEOUTS_BEFORE_GIVING_UP and fn not in self._returned:
@@ -262,7 +241,7 @@ class Submission:
             raise protocol.ProtocolError("seconds is not a number")
         if reply.get("ok") is not True:
             error = call_error(reply.get("error"), self.cells)
-            if error.type == "Timeout":
+            if error.type == ErrorKind.TIMEOUT:
                 self.hit_limit = True
             return CallResult(ok=False, error=error, output=text, seconds=float(seconds))
         backward_error = reply.get("backward_error")

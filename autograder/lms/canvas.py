@@ -15,11 +15,15 @@ import io
 import re
 from pathlib import Path
 
+from autograder.course import Course
+from autograder.course.files import atomic_write
+from autograder.errors import KitError
+
 STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_ROW = "    Points Possible"  # as Canvas writes it in its own exports
 
 
-class RosterError(ValueError):
+class RosterError(KitError, ValueError):
     """The roster cannot be used: its columns, or the assignment's Canvas id."""
 
 
@@ -69,3 +73,20 @@ def canvas_csv(
         score = scores.get(key)
         writer.writerow([row.get(name, "") for name in STUDENT_COLUMNS] + ["" if score is None else f"{score:g}"])
     return buffer.getvalue(), sorted(set(scores) - on_roster)
+
+
+def export_canvas(
+    course: Course, assignment: str, roster: Path, match_on: str, title: str | None = None,
+    canvas_assignment_id: str | None = None, out: Path | None = None,
+) -> tuple[Path, str, list[str]]:  # fmt: skip
+    """Write the import file of an assignment's final scores (gradebook scores after late penalties);
+    returns where, the Canvas column's title, and the graded students not on the roster (left out)."""
+    from autograder.gradebook.export import final_scores, max_score
+
+    header, rows = read_roster(roster, match_on)
+    title = title or assignment
+    column = f"{title} ({canvas_id(header, title, canvas_assignment_id)})"
+    text, unknown = canvas_csv(final_scores(course, assignment), max_score(course, assignment), rows, match_on, column)
+    out = out or course.export_file(assignment, "canvas")
+    atomic_write(out, text)
+    return out, column, unknown

@@ -15,6 +15,7 @@ and so does any hidden-test or reference code, as in course grade's results.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -26,6 +27,12 @@ from pathlib import Path
 
 from autograder.course import Assignment
 from autograder.grading.bundle import bundle, unpack
+from autograder.grading.engine import Grader, not_graded
+from autograder.grading.jobs import refusal
+from autograder.sandbox.launcher import IsolationRefused, isolation
+
+# What the instructor reads in Gradescope's autograder output (students never see stdout: it is hidden).
+log = logging.getLogger(__name__)
 
 VISIBILITIES = ("visible", "after_published", "after_due_date", "hidden")
 ENGINE = Path(__file__).resolve().parents[1]  # the autograder package
@@ -107,8 +114,6 @@ def build_autograder(assignment: Assignment, visibility: str = "visible") -> Pat
 
 def find_notebook(submission: Path) -> tuple[Path, str | None]:
     """The submitted notebook, or a path that does not exist and the reason there is none to grade."""
-    from autograder.grading.batch import refusal
-
     found = sorted(p for p in submission.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
     missing = submission / "missing.ipynb"
     if not found:
@@ -119,30 +124,6 @@ def find_notebook(submission: Path) -> tuple[Path, str | None]:
     return found[0], refusal(found[0], submission)
 
 
-def gradescope_results(results: dict, visibility: str) -> dict:
-    """The kit's results in Gradescope's documented schema, without the kit's extra data."""
-    tests = [
-        {
-            "name": str(test["name"]),
-            "score": float(test["score"]),
-            "max_score": float(test["max_score"]),
-            "status": "passed" if test["status"] == "passed" else "failed",
-            "output": str(test["output"]),
-            "tags": [str(tag) for tag in test.get("tags", [])],
-            "number": str(number),
-            "visibility": visibility,
-        }  # fmt: skip
-        for number, test in enumerate(results.get("tests", []), 1)
-    ]
-    return {
-        "score": float(sum(test["score"] for test in tests)),
-        "execution_time": float(results.get("execution_time", 0.0)),
-        "output": str(results.get("output", "")),
-        "stdout_visibility": "hidden",
-        "tests": tests,
-    }
-
-
 def _not_graded(reason: str, started: float) -> dict:
     return {"score": 0.0, "execution_time": round(time.perf_counter() - started, 3),
             "output": f"This submission could not be graded: {reason}.", "stdout_visibility": "hidden",
@@ -151,31 +132,25 @@ def _not_graded(reason: str, started: float) -> dict:
 
 def grade_submission(root: Path, work: Path) -> dict:
     """Grade the notebook in ROOT/submission with the bundled assignment; Gradescope's results."""
-    from autograder.grading.engine import grade_notebook, sandbox_for
-    from autograder.sandbox.launcher import isolation
-
     config = json.loads((root / "source" / "config.json").read_text())
     visibility = config.get("visibility", "visible")
     data = (root / "source" / "course.tar").read_bytes()
     assignment = unpack(data, work / "course", config["assignment"])
     notebook, problem = find_notebook(root / "submission")
     mode, reason = isolation()
-    sandbox = None
     if mode == "plain":
-        print(f"instructor note: bubblewrap cannot isolate student code here ({reason}).")
-        if assignment.limits().require_isolation:
-            print("instructor note: limits.toml says require_isolation = true: nothing was graded.")
-            problem = problem or UNAVAILABLE
-        else:
-            print("instructor note: grading in a plain subprocess with rlimits only: NOT isolated.")
-    if problem is None:
-        sandbox = sandbox_for(assignment)
+        log.warning("instructor note: bubblewrap cannot isolate student code here (%s).", reason)
+    if problem is not None:
+        return not_graded(assignment, notebook, problem).to_gradescope(visibility)
     try:
-        results = grade_notebook(assignment, notebook, sandbox, refused=problem)
-    finally:
-        if sandbox is not None:
-            sandbox.cleanup()
-    return gradescope_results(results, visibility)
+        grader = Grader(assignment)
+    except IsolationRefused:
+        log.warning("instructor note: limits.toml says require_isolation = true: nothing was graded.")
+        return not_graded(assignment, notebook, UNAVAILABLE).to_gradescope(visibility)
+    if mode == "plain":
+        log.warning("instructor note: grading in a plain subprocess with rlimits only: NOT isolated.")
+    with grader:
+        return grader.grade(notebook).to_gradescope(visibility)
 
 
 def run(root: Path) -> dict:
@@ -185,7 +160,7 @@ def run(root: Path) -> dict:
     try:
         results = grade_submission(root, work)
     except Exception:
-        print(f"instructor note: the grader failed:\n{traceback.format_exc()}")
+        log.error("instructor note: the grader failed:\n%s", traceback.format_exc())
         results = _not_graded(INTERNAL, started)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -199,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0] if argv else os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     sys.modules.setdefault("rfc3987_syntax", None)  # see cli.main: a grammar no notebook schema needs
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     results = run(root)
     print(f"graded: {results['score']:g} points, {len(results['tests'])} tests")
     return 0

@@ -34,14 +34,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autograder.course import CONFIG_NAME, Course
-from autograder.gradebook.records import GRADE_CELL_PREFIX
-from autograder.grading.results import Results, Test
+from autograder.course import Course
+from autograder.course.cells import GRADE_CELL_PREFIX
+from autograder.grading.results import Results
 from autograder.pages import figures
 from autograder.pages.evidence import EvidenceError, read_evidence
 from autograder.pages.math import markdown_with_mathml
 from autograder.pages.text import esc as _esc
 
+log = logging.getLogger(__name__)
 TEMPLATE_NAME = "course_feedback_page.html.j2"  # lives in memory: a DictLoader, never a file
 SOURCE_CHARS = 50_000  # one cell's source (a pasted data dump must not make a page of megabytes)
 OUTPUT_TEXT_CHARS = 20_000  # one print, repr or traceback of the student's own outputs
@@ -111,10 +112,10 @@ def evidence_html(evidence: Any, function: str) -> str:
     return '<div class="course-figures">' + "".join(parts) + "</div>" if parts else ""
 
 
-def function_block(function: str, tests: list[Test], evidence: Any = None) -> str:
+def function_block(results: Results, function: str) -> str:
     """A panel with every test of one graded function: name, points, passed or failed, message."""
-    score = sum(t.score for t in tests)
-    max_score = sum(t.max_score for t in tests)
+    tests, evidence = results.by_function().get(function, []), results.evidence()
+    score, max_score = results.function_totals(function)
     rows = []
     for test in tests:
         status = "&#10004; passed" if test.passed else "&#10008; failed"
@@ -181,8 +182,7 @@ def summary_html(assignment: str, results: dict, placed: set[str], note: str | N
     rows = []
     for function, tests in grouped.items():
         passed = sum(1 for t in tests if t.passed)
-        function_score = sum(t.score for t in tests)
-        function_max = sum(t.max_score for t in tests)
+        function_score, function_max = typed.function_totals(function)
         rows.append(
             f'<tr><td><a href="#{_anchor(function)}"><code>{_esc(function)}</code></a></td>'
             f"<td>{_esc(_points(function_score, function_max))}</td><td>{passed} of {len(tests)}</td></tr>"
@@ -192,9 +192,9 @@ def summary_html(assignment: str, results: dict, placed: set[str], note: str | N
             '<table class="table table-condensed"><thead><tr><th>function</th><th>points</th>'
             f"<th>tests passed</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
-    for function, tests in grouped.items():
+    for function in grouped:
         if function not in placed:
-            parts.append(function_block(function, tests, typed.evidence()))
+            parts.append(function_block(typed, function))
     parts.append("</div></div>")
     return "".join(parts)
 
@@ -312,10 +312,9 @@ def _nbgrader_classes():
                         placed[function] = grade_id
                 else:
                     cell.outputs = cap_outputs(cell.get("outputs", []), budget)
-            evidence = Results.of(results).evidence()
             resources["course"] = {
                 "summary": summary_html(self.assignment, results, set(placed)),
-                "blocks": {gid: function_block(f, grouped[f], evidence) for f, gid in placed.items()},
+                "blocks": {gid: function_block(Results.of(results), f) for f, gid in placed.items()},
             }
             return nb, resources
 
@@ -339,10 +338,9 @@ def _render_with_nbgrader(course: Course, assignment: str, students: dict[str, d
     from nbgrader.converters import GenerateFeedback, NbGraderException
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.preprocessors import GetGrades
-    from traitlets.config.loader import PyFileConfigLoader
 
     exporter, manual_comments_only, hide_tests_add_results = _nbgrader_classes()
-    config = PyFileConfigLoader(CONFIG_NAME, str(course.root)).load_config()  # nbgrader's own, whole
+    config = course.nbgrader_config()  # nbgrader's own, whole
     others = sorted(p.name for p in course.autograded.iterdir() if p.is_dir() and p.name not in students)
     config.CourseDirectory.root = str(course.root)
     config.CourseDirectory.db_url = course.db_url
@@ -448,9 +446,7 @@ def write_feedback(
         if not Results.of(results).load_error:
             note = "Your notebook itself cannot be shown on this page; the results of the hidden tests are all here."
             if student in renderable:
-                print(
-                    f"feedback: nbgrader could not render {student}'s notebook; wrote the results only", file=sys.stderr
-                )
+                log.warning("nbgrader could not render %s's notebook; wrote the results only", student)
         pages[student].parent.mkdir(parents=True, exist_ok=True)
         pages[student].write_text(standalone_page(assignment, student, results, note), encoding="utf-8")
     return pages

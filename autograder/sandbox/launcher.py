@@ -25,7 +25,8 @@ import time
 import warnings
 from pathlib import Path
 
-from autograder.grading.limits import SANDBOX_MEMORY_MB, SCRATCH_MB
+from autograder.course.limits import SANDBOX_MEMORY_MB, SCRATCH_MB
+from autograder.errors import KitError
 
 INSIDE = Path(__file__).resolve().parent / "inside"  # the code that runs in the sandbox
 STARTUP_SECONDS = 60.0  # importing torch in a cold sandbox takes ~3 s; a loaded machine may need more
@@ -35,8 +36,21 @@ SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so
 SECRET_PACKAGES = ("solutions", "autograder")
 
 
-class SandboxError(RuntimeError):
+class SandboxError(KitError, RuntimeError):
     """The sandbox could not be started, or died and could not be restarted."""
+
+
+class IsolationRefused(SandboxError):
+    """Isolation is required, and this machine cannot isolate student code: nothing is graded."""
+
+
+def refuse_unisolated(required: bool, why: str = "") -> None:
+    """Raise IsolationRefused when isolation is required and bubblewrap cannot run here."""
+    mode, reason = isolation()
+    if required and mode == "plain":
+        raise IsolationRefused(
+            f"student code cannot be isolated here ({reason}) and {why or '--require-sandbox was given'}"
+        )
 
 
 class NotIsolatedWarning(UserWarning):
@@ -234,14 +248,16 @@ class Sandbox:
         scratch_mb: int = SCRATCH_MB,
         course_utils: Path | None = None,
         helpers: Path | None = None,
+        address_space_limit: bool = True,
     ):
         """`course_utils`: the course's package the notebooks import; `helpers`: the assignment's helpers
-        module (both are visible to student code, so neither may hold a secret)."""
+        module (both are visible to student code, so neither may hold a secret). `address_space_limit`
+        False (a GPU assignment, see Limits.address_space_limit) needs the memory cgroup's cap instead."""
         self.mode, reason = isolation()
         if self.mode == "plain":
             message = f"grading is NOT isolated: {reason}. Student code can read and write the grader's files."
             if require_isolation:
-                raise SandboxError(message + " (--require-sandbox was given)")
+                raise IsolationRefused(message + " (isolation is required)")
             warnings.warn(message, NotIsolatedWarning, stacklevel=2)
         self._tmp = tempfile.TemporaryDirectory(prefix="course-sandbox-")
         self._root = Path(self._tmp.name) / "sandbox"
@@ -261,6 +277,11 @@ class Sandbox:
         self.last_exit: str | None = None
         try:
             self._start()
+            if not address_space_limit and not self.memory_capped:
+                raise SandboxError(
+                    "address_space_limit = false needs a memory cgroup to cap the sandbox, and this host lets "
+                    "the grader make none: student code would have no memory limit"
+                )
         except BaseException:
             self.cleanup()
             raise

@@ -10,14 +10,12 @@ data the sandbox sent (`Value`s); nothing here touches an object the student mad
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from autograder.sandbox.inside.protocol import ErrorKind
+from autograder.testkit.calls import CallResult
 from autograder.testkit.values import Value
-
-if TYPE_CHECKING:  # a type hint only: the submission imports this package's values
-    from autograder.grading.submission import CallResult
 
 MAX_MESSAGE_CHARS = 300  # of a student's exception message quoted back
 
@@ -74,15 +72,15 @@ def require_ok(result: CallResult, fn: str, hints: Mapping[str, str] | None = No
     error = result.error
     kind, text = (error.type, error.message) if error else ("Error", "")
     where = f" (at {error.where})" if error and error.where else ""
-    if kind == "NotImplementedError":
+    if kind == ErrorKind.NOT_IMPLEMENTED:
         raise Mistake(f"{fn} is not implemented yet: replace `raise NotImplementedError()` with your code{where}.")
-    if kind == "Missing":
+    if kind == ErrorKind.MISSING:
         raise Mistake(f"{fn} is not defined: did its cell run? (Run the notebook top to bottom before submitting.)")
-    if kind == "NotCallable":
+    if kind == ErrorKind.NOT_CALLABLE:
         raise Mistake(f"{fn} is not a function: a later cell seems to assign something else to that name.")
-    if kind == "Timeout":
+    if kind == ErrorKind.TIMEOUT:
         raise Mistake(f"{fn} did not finish in time ({text}). Look for a loop that never ends.")
-    if kind in ("Crashed", "Unavailable", "Malformed", "NotCalledAgain"):
+    if kind in (ErrorKind.CRASHED, ErrorKind.UNAVAILABLE, ErrorKind.MALFORMED, ErrorKind.NOT_CALLED_AGAIN):
         raise Mistake(f"{fn} could not be graded: {text or 'the notebook process stopped'}.")
     message = f"{fn} raised {kind}: {text[:MAX_MESSAGE_CHARS]}{where}"
     hint = next((h for piece, h in (hints or {}).items() if piece.lower() in text.lower()), None)

@@ -81,8 +81,11 @@ def describe_tensor(t, with_grad: bool = True) -> dict:
         "version": int(t._version),
         "data": None,
     }
-    if dtype in protocol.NUMERIC_DTYPES and t.numel() <= MAX_TENSOR_ELEMENTS and t.device.type == "cpu":
-        plain = torch.Tensor.detach(t).to(torch.float64).contiguous().numpy()
+    if dtype in protocol.NUMERIC_DTYPES and t.numel() <= MAX_TENSOR_ELEMENTS:
+        # A tensor on another device (a GPU) is described from a copy in host memory, with torch's own
+        # methods called through the class (never the student's overrides). Still to try on a GPU machine:
+        # the time of that copy for large tensors, and describing the device itself (info["device"]).
+        plain = torch.Tensor.detach(t).to("cpu", torch.float64).contiguous().numpy()
         info["data"] = _data_field(plain)
     if with_grad:
         grad = t.grad if t.is_leaf else None  # only leaves accumulate .grad

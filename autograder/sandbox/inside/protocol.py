@@ -14,6 +14,23 @@ import socket
 import struct
 
 HEADER = struct.Struct(">I")
+
+
+class ErrorKind:
+    """The kinds of failed call or cell the grader itself names (any other kind is the class name of the
+    student's own exception), named once: the sandbox and the trusted side both use these."""
+
+    MISSING = "Missing"  # the graded function is not defined in the notebook
+    NOT_CALLABLE = "NotCallable"  # the name is bound to something that is not a function
+    BAD_REQUEST = "BadRequest"  # the hidden test asked for something the sandbox cannot do (a grader bug)
+    TIMEOUT = "Timeout"  # a cell or call ran past its wall-clock limit
+    CRASHED = "Crashed"  # the student's process ended during the call
+    UNAVAILABLE = "Unavailable"  # no process to call into (unreadable notebook, no sandbox, budget used up)
+    MALFORMED = "Malformed"  # the reply broke the protocol (student code wrote to the connection)
+    NOT_CALLED_AGAIN = "NotCalledAgain"  # an earlier call to the function ended the process or never returned
+    NOT_IMPLEMENTED = "NotImplementedError"  # the released stub, untouched
+
+
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a reply bigger than this is a protocol error, not a result
 
 # Kinds of values a message may describe; anything else is rejected by the trusted decoder.

@@ -23,6 +23,7 @@ import protocol
 import torch
 from build import BadSpec, build
 from describe import MAX_MESSAGE_CHARS, describe, describe_tensor
+from protocol import ErrorKind
 
 PROCESS_GRACE_SECONDS = 5.0  # past the submission's budget (the grader waits at most 3 s past it for a reply)
 
@@ -115,8 +116,11 @@ def apply_limits(limits: dict, student_uid: int | None) -> None:
     status = open("/proc/self/status").read()
     vm_kib = int(status.split("VmSize:")[1].split()[0])
     address_space = vm_kib * 1024 + limits["memory_mb"] * 1024 * 1024
+    # Without the address-space limit (a GPU assignment: CUDA maps far more than it uses), the sandbox's
+    # memory cgroup is the only cap; the launcher refuses to start such a sandbox without one.
+    capped = ("RLIMIT_AS", address_space) if limits.get("address_space_limit", True) else None
     for name, value in (
-        ("RLIMIT_AS", address_space),
+        *([capped] if capped else []),
         ("RLIMIT_FSIZE", limits["file_size_mb"] * 1024 * 1024),
         ("RLIMIT_NOFILE", 256),
         ("RLIMIT_CORE", 0),
@@ -189,7 +193,7 @@ def run_cell(index: int, source: str, namespace: dict, seconds: float) -> dict:
         compiled = compile(code, f"<cell {index}>", "exec")
         run_with_alarm(seconds, exec, compiled, namespace)
     except CallTimeout:
-        return {"status": "timeout", "error": {"type": "Timeout", "message": f"ran past {seconds} s"}}
+        return {"status": "timeout", "error": {"type": ErrorKind.TIMEOUT, "message": f"ran past {seconds} s"}}
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the next cell still runs
         return {"status": "error", "error": error_info(exc)}
     return {"status": "ok", "error": None}
@@ -206,20 +210,22 @@ def callee(request: dict, namespace: dict, helpers, handles: dict):
     if kind == "student":
         fn = namespace.get(name)
         if fn is None:
-            return None, error("Missing", f"{name} is not defined")
+            return None, error(ErrorKind.MISSING, f"{name} is not defined")
         if not callable(fn):
-            return None, error("NotCallable", f"{name} is not a function")
+            return None, error(ErrorKind.NOT_CALLABLE, f"{name} is not a function")
         return fn, None
     if kind == "handle":
         if target.get("id") not in handles:
-            return None, error("BadRequest", f"no object kept under handle {target.get('id')!r} in this process")
+            return None, error(
+                ErrorKind.BAD_REQUEST, f"no object kept under handle {target.get('id')!r} in this process"
+            )
         return handles[target["id"]], None
     if kind == "helper":
         fn = getattr(helpers, name, None) if helpers is not None and not str(name).startswith("_") else None
         if not callable(fn):
-            return None, error("BadRequest", f"the assignment's helpers module has no function {name!r}")
+            return None, error(ErrorKind.BAD_REQUEST, f"the assignment's helpers module has no function {name!r}")
         return fn, None
-    return None, error("BadRequest", f"unknown callee kind {kind!r}")
+    return None, error(ErrorKind.BAD_REQUEST, f"unknown callee kind {kind!r}")
 
 
 def handle_call(request: dict, namespace: dict, limits: dict, helpers, handles: dict) -> dict:
@@ -229,11 +235,11 @@ def handle_call(request: dict, namespace: dict, limits: dict, helpers, handles: 
     stand_ins = getattr(helpers, "STAND_INS", {}) if helpers is not None else {}
     unknown = [name for name in request.get("stand_ins", ()) if name not in stand_ins]
     if unknown:
-        return error("BadRequest", f"the assignment's helpers have no stand-in for {unknown}")
+        return error(ErrorKind.BAD_REQUEST, f"the assignment's helpers have no stand-in for {unknown}")
     try:
         built = [build(spec, helpers, handles) for spec in request["args"]]
     except BadSpec as exc:
-        return error("BadRequest", str(exc))
+        return error(ErrorKind.BAD_REQUEST, str(exc))
     except Exception as exc:  # a helper that failed on what the student's objects are (e.g. a handle)
         return {"ok": False, "error": error_info(exc)}
     saved = {key: namespace.get(key) for key in request.get("stand_ins", ())}
@@ -241,7 +247,7 @@ def handle_call(request: dict, namespace: dict, limits: dict, helpers, handles: 
     try:
         result = run_with_alarm(limits["call_seconds"], fn, *[obj for obj, _ in built])
     except CallTimeout:
-        return error("Timeout", f"did not return within {limits['call_seconds']} s")
+        return error(ErrorKind.TIMEOUT, f"did not return within {limits['call_seconds']} s")
     except BaseException as exc:
         return {"ok": False, "error": error_info(exc)}
     finally:

@@ -10,6 +10,7 @@ The schedule lives with the assignment, in `hidden_tests/<assignment>/late.toml`
 
 The penalty is in points, a share of what the tests earned (the raw score), so that nbgrader's own late
 penalty (raw score minus penalty) and every page agree. An assignment without late.toml has no due date.
+When a submission came in is the intake's question (grading/jobs.py).
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ import math
 import tomllib
 from pathlib import Path
 
+from autograder.errors import KitError
+
 LATE_FILE = "late.toml"
 DAY = dt.timedelta(days=1)
 KNOWN = {"due", "percent_per_day", "max_percent", "no_credit_after_days", "extensions"}
 
 
-class LatePolicyError(ValueError):
+class LatePolicyError(KitError, ValueError):
     """late.toml or its extensions file is not usable: grading stops before it starts."""
 
 
@@ -57,7 +60,7 @@ class LatePolicy:
         }  # fmt: skip
 
 
-def _utc(value, where: str) -> dt.datetime:
+def utc(value, where: str) -> dt.datetime:
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -99,25 +102,9 @@ def load_policy(tests: Path) -> LatePolicy | None:
                 continue
             if len(row) != 2:
                 raise LatePolicyError(f"{csv_path}, line {number}: expected student,due")
-            extensions[row[0].strip()] = _utc(row[1], f"{csv_path}, line {number}")
+            extensions[row[0].strip()] = utc(row[1], f"{csv_path}, line {number}")
     return LatePolicy(
-        due=_utc(table["due"], str(path)), percent_per_day=_number(table, "percent_per_day", path, 0),
+        due=utc(table["due"], str(path)), percent_per_day=_number(table, "percent_per_day", path, 0),
         max_percent=_number(table, "max_percent", path, 100), extensions=extensions,
         no_credit_after_days=_number(table, "no_credit_after_days", path),
     )  # fmt: skip
-
-
-def submission_time(notebook: Path, use_mtime: bool = True) -> dt.datetime | None:
-    """When the notebook was submitted: nbgrader's timestamp.txt beside it, else (unless told not to) the
-    file's modification time, as an LMS download keeps it; None when neither is known."""
-    stamp = notebook.parent / "timestamp.txt"
-    if stamp.is_file():
-        from nbgrader.utils import parse_utc
-
-        try:
-            return _utc(parse_utc(stamp.read_text(encoding="utf-8").strip()), str(stamp))
-        except (ValueError, OverflowError):
-            raise LatePolicyError(f"{stamp}: not a timestamp nbgrader can read") from None
-    if use_mtime and notebook.is_file() and not notebook.is_symlink():
-        return dt.datetime.fromtimestamp(notebook.stat().st_mtime, tz=dt.UTC)
-    return None

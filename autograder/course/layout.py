@@ -17,16 +17,16 @@ A course, with the folder names its config can change (nbgrader's `CourseDirecto
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
-import hashlib
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
-from autograder.grading.late import LatePolicy, load_policy
-from autograder.grading.limits import Limits, load_limits
+from autograder.course.cells import grade_ids, load_notebook
+from autograder.course.imports import make_importable
+from autograder.course.late import LatePolicy, load_policy
+from autograder.course.limits import Limits, load_limits
+from autograder.errors import KitError
 
 CONFIG_NAME = "nbgrader_config.py"
 HELPERS_NAME = "helpers.py"  # an assignment's sandbox helpers, next to its hidden tests
@@ -38,19 +38,18 @@ DEFAULT_FOLDERS = {  # nbgrader's defaults, but for the source folder, which the
     "feedback_directory": "feedback",
 }
 KIT_FOLDERS = {"hidden_tests_directory": "hidden_tests", "solutions_directory": "solutions"}
-_importable: Path | None = None  # the course whose solutions and tests this process imports now
 
 
-class CourseError(ValueError):
+class CourseError(KitError, ValueError):
     """No course here, or the course lacks what a command needs; str(self) says what to do."""
 
 
 @functools.cache
-def _read_config(config_file: Path) -> dict:
+def _read_config(config_file: Path):
+    """The whole nbgrader_config.py as traitlets reads it: read once per file and process."""
     from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader(config_file.name, str(config_file.parent)).load_config()
-    return {section: dict(config.get(section, {})) for section in ("CourseDirectory", "CourseKit")}
+    return PyFileConfigLoader(config_file.name, str(config_file.parent)).load_config()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +73,7 @@ class Course:
         if not config_file.is_file():
             raise CourseError(f"{root} is not a course: it has no {CONFIG_NAME} (make one with `course init DIR`)")
         config = _read_config(config_file)
-        directories, kit = config["CourseDirectory"], config["CourseKit"]
+        directories, kit = (dict(config.get(section, {})) for section in ("CourseDirectory", "CourseKit"))
         folder = {key: root / str(directories.get(key, default)) for key, default in DEFAULT_FOLDERS.items()}
         folder |= {key: root / str(kit.get(key, default)) for key, default in KIT_FOLDERS.items()}
         url = directories.get("db_url") or f"sqlite:///{root / 'gradebook.db'}"
@@ -100,44 +99,21 @@ class Course:
             return []
         return sorted(p.name for p in self.hidden_tests.iterdir() if p.is_dir() and any(p.glob("test_*.py")))
 
+    def export_file(self, assignment: str, kind: str = "") -> Path:
+        """Where `course export` writes by default: exports/<a>.csv, or exports/<a>-<kind>.csv."""
+        return self.root / "exports" / f"{assignment}{'-' + kind if kind else ''}.csv"
+
+    def report_file(self, assignment: str) -> Path:
+        """Where `course report` writes by default."""
+        return self.root / "reports" / f"{assignment}.html"
+
+    def nbgrader_config(self):
+        """nbgrader's whole config from nbgrader_config.py (a copy: the caller may change it)."""
+        return copy.deepcopy(_read_config(self.root / CONFIG_NAME))
+
     def make_importable(self) -> None:
-        """Hidden tests import `solutions.<a>` and `course_utils` from this course, and pytest names the tests'
-        own modules `<a>.test_*`. Modules of those names that another course, or an older copy of this one,
-        loaded into this process are forgotten first: a long-lived grader never runs stale tests. Once per
-        course and process: each grading of the same course finds it done."""
-        global _importable
-        if _importable == self.root:
-            return
-        owners = {"solutions": self.solutions, "course_utils": self.course_utils}
-        for name, module in list(sys.modules.items()):
-            top, location = name.split(".")[0], _location(module)
-            if location is None:
-                continue
-            if top in owners:
-                stale = not location.is_relative_to(owners[top])
-            else:
-                test_module = location.name.startswith("test_") or (location.is_dir() and location.name == top)
-                stale = (
-                    test_module
-                    and (self.hidden_tests / top).is_dir()
-                    and not location.is_relative_to(self.hidden_tests)
-                )
-            if stale:
-                del sys.modules[name]
-        parent = str(self.solutions.parent)
-        if parent in sys.path:
-            sys.path.remove(parent)
-        sys.path.insert(0, parent)
-        _importable = self.root
-
-
-def _location(module) -> Path | None:
-    """Where a module was loaded from: its file, or a namespace package's first folder."""
-    file = getattr(module, "__file__", None)
-    if file:
-        return Path(file).resolve()
-    path = list(getattr(module, "__path__", []) or [])
-    return Path(path[0]).resolve() if path else None
+        """Hidden tests import `solutions.<a>` and `course_utils` from this course (see imports.py)."""
+        make_importable(self.root, self.solutions, self.course_utils, self.hidden_tests)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,28 +149,7 @@ class Assignment:
 
 @functools.cache
 def _grade_ids(source: Path) -> frozenset[str]:
-    from autograder.grading.notebook import grade_ids, load_notebook
-
     return frozenset(grade_ids(load_notebook(source))) if source.exists() else frozenset()
-
-
-def import_file(path: Path, kind: str) -> ModuleType:
-    """A Python file of a course (a solution, an assignment's helpers or catalogue), imported once, under a name
-    made of `kind` and its path (registered in sys.modules, where dataclasses and inspect look modules up)."""
-    path = path.resolve()
-    name = f"course_{kind}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or not path.is_file():
-            raise CourseError(f"{path} is not a Python file")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-    return sys.modules[name]
 
 
 def find_root(start: Path | None = None) -> Path:

@@ -1,0 +1,77 @@
+"""Importing a course's own Python files into the trusted process: solutions, helpers, catalogues, tests.
+
+Two ways in: `import_file` loads one file under a name made from its path (a solution, an assignment's
+helpers or catalogue), and `make_importable` puts a course's `solutions` and `course_utils` packages on
+sys.path for its hidden tests, forgetting those another course left in a long-lived process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from autograder.errors import KitError
+
+_importable: Path | None = None  # the course whose solutions and tests this process imports now
+
+
+class NotAPythonFile(KitError, ValueError):
+    """`import_file` was given a path that is not a Python file."""
+
+
+def make_importable(root: Path, solutions: Path, course_utils: Path, hidden_tests: Path) -> None:
+    """Hidden tests import `solutions.<a>` and `course_utils` from this course, and pytest names the tests'
+    own modules `<a>.test_*`. Modules of those names that another course, or an older copy of this one,
+    loaded into this process are forgotten first: a long-lived grader never runs stale tests. Once per
+    course and process: each grading of the same course finds it done."""
+    global _importable
+    if _importable == root:
+        return
+    owners = {"solutions": solutions, "course_utils": course_utils}
+    for name, module in list(sys.modules.items()):
+        top, location = name.split(".")[0], _location(module)
+        if location is None:
+            continue
+        if top in owners:
+            stale = not location.is_relative_to(owners[top])
+        else:
+            test_module = location.name.startswith("test_") or (location.is_dir() and location.name == top)
+            stale = test_module and (hidden_tests / top).is_dir() and not location.is_relative_to(hidden_tests)
+        if stale:
+            del sys.modules[name]
+    parent = str(solutions.parent)
+    if parent in sys.path:
+        sys.path.remove(parent)
+    sys.path.insert(0, parent)
+    _importable = root
+
+
+def _location(module) -> Path | None:
+    """Where a module was loaded from: its file, or a namespace package's first folder."""
+    file = getattr(module, "__file__", None)
+    if file:
+        return Path(file).resolve()
+    path = list(getattr(module, "__path__", []) or [])
+    return Path(path[0]).resolve() if path else None
+
+
+def import_file(path: Path, kind: str) -> ModuleType:
+    """A Python file of a course (a solution, an assignment's helpers or catalogue), imported once, under a name
+    made of `kind` and its path (registered in sys.modules, where dataclasses and inspect look modules up)."""
+    path = path.resolve()
+    name = f"course_{kind}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or not path.is_file():
+            raise NotAPythonFile(f"{path} is not a Python file")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
