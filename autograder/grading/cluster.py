@@ -106,14 +106,11 @@ def connect(scheduler: str):
     return Client(scheduler)
 
 
-def grade_on_cluster(
-    assignment: Assignment,
-    jobs: list[Job],
-    scheduler: str,
-    require_isolation: bool,
-    on_result: Callable[[Job, Results], None],
-    seeds: dict[str, dict] | None = None,
-) -> None:
+OnResult = Callable[[Job, Results], None]
+
+
+def grade_on_cluster(assignment: Assignment, jobs: list[Job], scheduler: str, require_isolation: bool,
+                     on_result: OnResult, seeds: dict[str, dict] | None = None) -> None:  # fmt: skip
     """Grade every job on the cluster, calling on_result(job, results) here as each one arrives."""
     from distributed import as_completed
     from distributed.scheduler import KilledWorker

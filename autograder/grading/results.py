@@ -119,14 +119,6 @@ class Results:
         return _number(self.data.get("max_score"))
 
     @property
-    def output(self) -> str:
-        return str(self.data.get("output") or "")
-
-    @property
-    def execution_time(self) -> float:
-        return _number(self.data.get("execution_time"))
-
-    @property
     def notebook_sha256(self) -> str:
         """The graded notebook's sha256 ("" when no file was read)."""
         return str(self.extra.get("notebook_sha256") or "")
@@ -152,7 +144,9 @@ class Results:
         seeds = self.extra.get("seeds")
         if not isinstance(seeds, dict):
             return {}
-        readable = {name: seed for name, seed in seeds.items() if isinstance(seed, str) and seed.isdigit()}
+        readable = {
+            name: seed for name, seed in seeds.items() if isinstance(seed, str) and seed.isascii() and seed.isdigit()
+        }
         return {str(name): int(seed) for name, seed in readable.items() if len(seed) < 50}
 
     @property
@@ -196,6 +190,16 @@ class Results:
     def evidence(self) -> dict:
         evidence = self.extra.get("evidence")
         return evidence if isinstance(evidence, dict) else {}
+
+    @property
+    def execution_time(self) -> float:
+        """Seconds the grading of this notebook took."""
+        return _number(self.data.get("execution_time"))
+
+    @property
+    def output(self) -> str:
+        """The grader's note on the whole notebook (cells that did not run, limits hit)."""
+        return str(self.data.get("output") or "")
 
 
 def functions_of(results: list[Results]) -> list[str]:

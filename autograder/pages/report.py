@@ -16,7 +16,6 @@ from pathlib import Path
 from autograder.grading.results import Results
 from autograder.pages import figures
 from autograder.pages.text import esc as _esc
-from autograder.pages.text import finite as _num
 
 TOP_FAILURES = 20  # failure messages listed
 SLOWEST = 10  # submissions listed by grading time
@@ -36,7 +35,7 @@ pre { white-space: pre-wrap; word-break: break-word; margin: 0; font-size: 12px;
 </style>"""
 
 
-def _readable(results_by_student: dict[str, dict]) -> dict[str, Results]:
+def _readable(results_by_student: dict[str, Results | dict]) -> dict[str, Results]:
     """Submissions whose notebook could be read: an unreadable file says nothing about the mistakes made."""
     typed = {student: Results.of(results) for student, results in results_by_student.items()}
     return {student: results for student, results in typed.items() if not results.load_error}
@@ -55,7 +54,7 @@ class PassRate:
         return self.passed / self.total if self.total else 0.0
 
 
-def pass_rates(results_by_student: dict[str, dict]) -> list[PassRate]:
+def pass_rates(results_by_student: dict[str, Results | dict]) -> list[PassRate]:
     """Each test's share of readable submissions that passed it, worst first (then by name)."""
     passed: Counter[str] = Counter()
     total: Counter[str] = Counter()
@@ -80,7 +79,7 @@ class Failure:
         return len(self.students)
 
 
-def frequent_failures(results_by_student: dict[str, dict], limit: int = TOP_FAILURES) -> list[Failure]:
+def frequent_failures(results_by_student: dict[str, Results | dict], limit: int = TOP_FAILURES) -> list[Failure]:
     """Failed tests grouped by test and identical message, most frequent first."""
     groups: dict[tuple[str, str], list[str]] = {}
     for student, results in sorted(_readable(results_by_student).items()):
@@ -91,26 +90,25 @@ def frequent_failures(results_by_student: dict[str, dict], limit: int = TOP_FAIL
     return sorted(failures, key=lambda f: (-f.count, f.test, f.message))[:limit]
 
 
-def slowest(results_by_student: dict[str, dict], limit: int = SLOWEST) -> list[tuple[str, float, dict]]:
+def slowest(results_by_student: dict[str, Results | dict], limit: int = SLOWEST) -> list[tuple[str, float, dict]]:
     """(student, seconds, results) of the submissions that took longest to grade."""
-    timed = [(s, _num(r.get("execution_time")), r) for s, r in results_by_student.items()]
+    timed = [(s, Results.of(r).execution_time, r) for s, r in results_by_student.items()]
     return sorted(timed, key=lambda item: (-item[1], item[0]))[:limit]
 
 
-def troubled(results_by_student: dict[str, dict]) -> list[tuple[str, str, str]]:
+def troubled(results_by_student: dict[str, Results | dict]) -> list[tuple[str, str, str]]:
     """(student, what happened, why) for each submission that could not be read or hit a limit."""
     rows = []
     for student, results in sorted(results_by_student.items()):
-        extra = Results.of(results).extra
-        if extra.get("load_error"):
-            rows.append((student, "could not be read", str(extra["load_error"])))
-        if extra.get("hit_limit"):
-            events = [str(e) for e in extra.get("events") or []]
-            rows.append((student, "hit a limit", "; ".join(events) or str(results.get("output") or "")))
+        typed = Results.of(results)
+        if typed.load_error:
+            rows.append((student, "could not be read", typed.load_error))
+        if typed.hit_limit:
+            rows.append((student, "hit a limit", "; ".join(typed.events) or typed.output))
     return rows
 
 
-def late_rows(results_by_student: dict[str, dict]) -> list[tuple[str, str, float, float, float]]:
+def late_rows(results_by_student: dict[str, Results | dict]) -> list[tuple[str, str, float, float, float]]:
     """(student, how late, tests' score, penalty, final score) of each submission with a late penalty."""
     rows = []
     for student, results in sorted(results_by_student.items()):
@@ -135,7 +133,7 @@ def _names(students: tuple[str, ...]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _overview(assignment: str, results_by_student: dict[str, dict]) -> tuple[str, float]:
+def _overview(assignment: str, results_by_student: dict[str, Results | dict]) -> tuple[str, float]:
     scores = [Results.of(r).score for r in results_by_student.values()]
     max_scores = Counter(Results.of(r).max_score for r in results_by_student.values())
     max_score = max_scores.most_common(1)[0][0] if max_scores else 0.0
@@ -147,7 +145,7 @@ def _overview(assignment: str, results_by_student: dict[str, dict]) -> tuple[str
             f"mean {statistics.mean(scores):.2f}, median {statistics.median(scores):g}, "
             f"lowest {min(scores):g}, highest {max(scores):g}.</p>"
         )
-    plain = sorted(s for s, r in results_by_student.items() if Results.of(r).extra.get("isolation") == "plain")
+    plain = sorted(s for s, r in results_by_student.items() if Results.of(r).isolation == "plain")
     if plain:
         parts.append(
             f'<p class="warn">{len(plain)} submissions were graded without isolation (bubblewrap was not '
@@ -156,7 +154,7 @@ def _overview(assignment: str, results_by_student: dict[str, dict]) -> tuple[str
     return "".join(parts), max_score
 
 
-def _per_function(results_by_student: dict[str, dict]) -> str:
+def _per_function(results_by_student: dict[str, Results | dict]) -> str:
     """Mean points and how many earned full marks, per graded function (readable submissions)."""
     earned: dict[str, list[float]] = {}
     possible: dict[str, float] = {}
@@ -176,7 +174,7 @@ def _per_function(results_by_student: dict[str, dict]) -> str:
     )
 
 
-def report_html(assignment: str, results_by_student: dict[str, dict]) -> str:
+def report_html(assignment: str, results_by_student: dict[str, Results | dict]) -> str:
     """The whole page as a string."""
     overview, max_score = _overview(assignment, results_by_student)
     parts = [
@@ -223,7 +221,7 @@ def report_html(assignment: str, results_by_student: dict[str, dict]) -> str:
     rows = "".join(
         f"<tr><td>{_esc(student)}</td><td class='num'>{seconds:.2f} s</td><td class='num'>"
         f"{_points(Results.of(r).score)} / {_points(Results.of(r).max_score)}</td>"
-        f"<td>{'yes' if Results.of(r).extra.get('hit_limit') else ''}</td></tr>"
+        f"<td>{'yes' if Results.of(r).hit_limit else ''}</td></tr>"
         for student, seconds, r in slowest(results_by_student)
     )
     parts.append(
@@ -259,7 +257,7 @@ def report_html(assignment: str, results_by_student: dict[str, dict]) -> str:
     return "".join(parts)
 
 
-def write_report(assignment: str, results_by_student: dict[str, dict], path: Path) -> Path:
+def write_report(assignment: str, results_by_student: dict[str, Results | dict], path: Path) -> Path:
     """Write the class report to `path` (its folder is created) and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

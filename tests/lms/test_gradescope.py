@@ -15,12 +15,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from redteam import ALL
 
 from autograder.authoring.release import release
 from autograder.devtools import catalogue, samples
 from autograder.grading.batch import grade_folder
 from autograder.sandbox.launcher import isolation
+from tests.support.redteam import ALL
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "line_fit"

@@ -28,7 +28,6 @@ from autograder.pages.feedback import cap_outputs, strip_hidden_tests, write_fee
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "line_fit"
 FUNCTIONS = {"mse": 4, "sgd_step": 4, "train": 6, "loss_landscape": 3, "gradients": 3}
 CANARY = 'assert mse(torch.zeros(3), torch.ones(3)).item() == 42.0, "HIDDEN-CANARY-ASSERT"'

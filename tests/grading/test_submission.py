@@ -10,7 +10,7 @@ from autograder.grading.submission import Submission, student_where
 from autograder.sandbox.launcher import Sandbox
 from autograder.testkit.values import Handle, helper, spec_generator, spec_tensor
 
-HELPERS = Path(__file__).resolve().parent / "sandbox_helpers.py"
+HELPERS = Path(__file__).resolve().parents[1] / "support" / "sandbox_helpers.py"
 MSE = "def mse(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).mean()\n"
 LIMITS = Limits(call_seconds=1.0, cell_seconds=1.0, submission_seconds=30)
 

@@ -19,8 +19,8 @@ import pytest
 
 from autograder.authoring.scaffold import init_course, new_assignment
 from autograder.course import Course, CourseError, find_course, find_root
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 # What the example course (line_fit) calls its assignment, graded functions and sandbox helpers.
 EXAMPLE_NAMES = ("line_fit", "mse", "sgd_step", "train", "loss_landscape", "gradients", "line_model", "polynomial")
 # The second assignment's names, once it exists.

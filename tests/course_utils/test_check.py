@@ -7,10 +7,10 @@ import sys
 
 import pytest
 import torch
-from notebook_runner import GRADED, SOURCE_NOTEBOOK
 
 from course_utils import check
 from solutions import line_fit as reference
+from tests.support.notebook_runner import GRADED, SOURCE_NOTEBOOK
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import ast
 import inspect
 import math
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -19,8 +18,9 @@ import torch.nn.functional as F  # noqa: N812
 from course_utils import make_spirals, train_val_split
 from solutions import mlp_spirals as reference
 from solutions.mlp_spirals import accuracy, cross_entropy, evaluate, make_mlp, minibatches, train_epoch
+from tests.support import ROOT
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "assignments" / "mlp_spirals" / "mlp_spirals.ipynb"
+NOTEBOOK = ROOT / "assignments" / "mlp_spirals" / "mlp_spirals.ipynb"
 POINTS = {"make_mlp": 3, "cross_entropy": 4, "accuracy": 2, "minibatches": 3, "train_epoch": 6, "evaluate": 2}
 SOLUTION_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION\n?", re.DOTALL | re.MULTILINE)
 

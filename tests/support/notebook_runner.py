@@ -10,7 +10,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 SOURCE_NOTEBOOK = ROOT / "assignments" / "line_fit" / "line_fit.ipynb"
 GRADED = ("mse", "sgd_step", "train", "loss_landscape", "gradients")
 CHECK_HEADER = re.compile(r"^(\w+): (\d+)/(\d+) public tests passed$", re.MULTILINE)

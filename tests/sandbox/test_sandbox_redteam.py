@@ -25,15 +25,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from redteam import ALL, CONTROL, GRADED, Trick, fill
 
 from autograder.course.limits import Limits
 from autograder.devtools import catalogue, samples
 from autograder.grading.submission import Submission
 from autograder.sandbox import launcher
 from autograder.sandbox.launcher import NotIsolatedWarning, Sandbox, SandboxError, isolation
+from tests.support import ROOT
+from tests.support.redteam import ALL, CONTROL, GRADED, Trick, fill
 
-ROOT = Path(__file__).resolve().parent.parent
 MODE, WHY = isolation()
 needs_bwrap = pytest.mark.skipif(MODE == "plain", reason=f"bubblewrap is unavailable here: {WHY}")
 pytestmark = [pytest.mark.slow]

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable
 import nbformat
 import pytest
 import torch
-from notebook_runner import GRADED, SOURCE_NOTEBOOK, cell_by_grade_id, grade_id, source
 
 from course_utils import make_model
 from solutions import line_fit as reference
+from tests.support.notebook_runner import GRADED, SOURCE_NOTEBOOK, cell_by_grade_id, grade_id, source
 
 SOLUTION_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION\n?", re.DOTALL | re.MULTILINE)
 

@@ -20,10 +20,10 @@ from autograder.course import Course
 from autograder.devtools import catalogue
 from autograder.grading.engine import Grader
 from autograder.grading.results import Results
+from tests.support import ROOT
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ("line_fit", "mlp_spirals")
 MINIMUM = {"line_fit": (5, 10), "mlp_spirals": (10, 25)}  # correct variants, mistakes
 REFERENCE, UNTOUCHED, SYNTAX_ERROR = "reference", "untouched_release", "syntax_error_in_unrelated_cell"

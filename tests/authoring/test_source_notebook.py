@@ -3,7 +3,8 @@ every figure of the lesson, and passes each public check."""
 
 import nbformat
 import pytest
-from notebook_runner import (
+
+from tests.support.notebook_runner import (
     CHECK_HEADER,
     GRADED,
     ROOT,

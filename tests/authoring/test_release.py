@@ -8,7 +8,10 @@ import shutil
 
 import nbformat
 import pytest
-from notebook_runner import (
+
+from autograder.authoring.release import ReleaseError, release
+from solutions import line_fit as reference
+from tests.support.notebook_runner import (
     CHECK_HEADER,
     GRADED,
     SOURCE_NOTEBOOK,
@@ -19,9 +22,6 @@ from notebook_runner import (
     source,
     stream_text,
 )
-
-from autograder.authoring.release import ReleaseError, release
-from solutions import line_fit as reference
 
 pytestmark = pytest.mark.slow
 
