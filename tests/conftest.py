@@ -1,8 +1,10 @@
 """Fixtures shared by the kit's tests: the kit's own course, throwaway courses made as an instructor makes
-them (`course init --example line_fit`), line_fit's release in one, and a warm sandbox for line_fit."""
+them (`course init --example line_fit`), line_fit's release in one, a warm sandbox for line_fit, and a machine
+without bubblewrap."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from autograder.authoring.release import release
 from autograder.authoring.scaffold import init_course
 from autograder.course import Assignment, Course
 from autograder.grading.engine import Grader
+from autograder.sandbox import launcher
 from autograder.sandbox.launcher import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +66,14 @@ def sandbox(line_fit) -> Iterator[Sandbox]:
     """A warm sandbox with line_fit's helpers and the kit's course_utils."""
     with Grader(line_fit) as grader:
         yield grader.sandbox
+
+
+@pytest.fixture
+def without_bwrap(monkeypatch):
+    """This process sees a machine without bubblewrap (plain mode) until the test ends."""
+    real_which = shutil.which
+    monkeypatch.setattr(launcher.shutil, "which", lambda name, *a, **k: None if name == "bwrap" else real_which(name))
+    launcher.isolation.cache_clear()
+    yield
+    monkeypatch.undo()
+    launcher.isolation.cache_clear()

@@ -1,6 +1,6 @@
 """One isolation policy on every path: an assignment whose limits.toml says `require_isolation = true` is
 refused on a machine that cannot isolate, whether graded locally, by a cluster worker or by the Gradescope
-runner (tests/test_gradescope.py runs that one in a real container-like root), without --require-sandbox."""
+runner (tests/lms/test_gradescope.py runs that one in a real container-like root), without --require-sandbox."""
 
 from __future__ import annotations
 
@@ -15,19 +15,7 @@ from autograder.grading import cluster
 from autograder.grading.batch import grade_folder
 from autograder.grading.bundle import bundle
 from autograder.grading.engine import Grader, check_isolation
-from autograder.sandbox import launcher
 from autograder.sandbox.launcher import IsolationRefused
-
-
-@pytest.fixture
-def unisolated(monkeypatch):
-    """A machine without bubblewrap."""
-    real_which = shutil.which
-    monkeypatch.setattr(launcher.shutil, "which", lambda name, *a, **k: None if name == "bwrap" else real_which(name))
-    launcher.isolation.cache_clear()
-    yield
-    monkeypatch.undo()
-    launcher.isolation.cache_clear()
 
 
 @pytest.fixture
@@ -43,7 +31,7 @@ def test_the_policy_is_the_assignments_or_the_tas():
     assert Limits(require_isolation=True).isolation_required(asked=False)
 
 
-def test_a_local_batch_refuses_before_grading(unisolated, strict, release_notebook, tmp_path):
+def test_a_local_batch_refuses_before_grading(without_bwrap, strict, release_notebook, tmp_path):
     submissions = tmp_path / "submitted"
     (submissions / "alice" / "line_fit").mkdir(parents=True)
     shutil.copy(release_notebook, submissions / "alice" / "line_fit" / "line_fit.ipynb")
@@ -52,7 +40,7 @@ def test_a_local_batch_refuses_before_grading(unisolated, strict, release_notebo
     assert not (tmp_path / "out").exists()  # nothing was written
 
 
-def test_a_grader_refuses_and_so_does_check_isolation(unisolated, strict):
+def test_a_grader_refuses_and_so_does_check_isolation(without_bwrap, strict):
     assignment = strict.assignment("line_fit")
     with pytest.raises(IsolationRefused):
         check_isolation(assignment)
@@ -60,14 +48,14 @@ def test_a_grader_refuses_and_so_does_check_isolation(unisolated, strict):
         Grader(assignment)
 
 
-def test_a_cluster_worker_refuses(unisolated, strict, release_notebook):
+def test_a_cluster_worker_refuses(without_bwrap, strict, release_notebook):
     data = bundle(strict.assignment("line_fit"))
     digest = hashlib.sha256(data).hexdigest()
     with pytest.raises(IsolationRefused, match="worker .*require_isolation = true"):
         cluster.grade_task(digest, data, "line_fit", release_notebook.read_bytes(), None, False)
 
 
-def test_an_unrequired_assignment_still_grades_unisolated(unisolated, line_fit):
+def test_an_unrequired_assignment_still_grades_unisolated(without_bwrap, line_fit):
     assert check_isolation(line_fit) is False
 
 

@@ -2,7 +2,9 @@
 sandbox), processes, output, files, scratch space, IPC objects and privileges. Every test also proves that
 the process, or its restart, still answers for the functions that work."""
 
+import dataclasses
 import json
+import resource
 import time
 
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 
 from autograder.course.limits import SCRATCH_MB, Limits
 from autograder.grading.submission import Submission
-from autograder.sandbox.launcher import Sandbox, isolation
+from autograder.sandbox.launcher import Sandbox, SandboxError, isolation
 
 MODE, WHY = isolation()
 pytestmark = [
@@ -375,3 +377,33 @@ def test_student_is_unprivileged_and_the_zygote_keeps_three_capabilities(sandbox
         assert signals == ["denied", "denied"]
     finally:
         submission.close()
+
+
+ADDRESS_SPACE = """
+import resource
+
+def address_space():
+    return list(resource.getrlimit(resource.RLIMIT_AS))
+"""
+
+
+def test_a_gpu_assignment_drops_the_address_space_limit_for_the_cgroup_cap():
+    """CUDA maps far more virtual memory than it uses: with address_space_limit = false the student's process
+    has no RLIMIT_AS, and only a sandbox whose memory cgroup is capped may run without one."""
+    unlimited = resource.RLIM_INFINITY
+    with Sandbox() as sandbox:
+        submission = start(sandbox, [ADDRESS_SPACE])
+        try:
+            assert value(submission.call("address_space"))[0] != unlimited  # the default keeps RLIMIT_AS
+        finally:
+            submission.close()
+        if not sandbox.memory_capped:
+            with pytest.raises(SandboxError, match="needs a memory cgroup"):
+                Sandbox(address_space_limit=False)
+            return
+    with Sandbox(address_space_limit=False) as sandbox:
+        submission = start(sandbox, [ADDRESS_SPACE], dataclasses.replace(FAST, address_space_limit=False))
+        try:
+            assert value(submission.call("address_space")) == [unlimited, unlimited]
+        finally:
+            submission.close()

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import socket
 import sys
 import tempfile
@@ -29,7 +28,6 @@ import pytest
 from autograder.course.limits import Limits
 from autograder.devtools import catalogue, samples
 from autograder.grading.submission import Submission
-from autograder.sandbox import launcher
 from autograder.sandbox.launcher import NotIsolatedWarning, Sandbox, SandboxError, isolation
 from tests.support import ROOT
 from tests.support.redteam import ALL, CONTROL, GRADED, Trick, fill
@@ -379,16 +377,6 @@ def test_student_is_not_root(probe):
 
 
 # -- without bubblewrap ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def without_bwrap(monkeypatch):
-    real_which = shutil.which
-    monkeypatch.setattr(launcher.shutil, "which", lambda name, *a, **k: None if name == "bwrap" else real_which(name))
-    launcher.isolation.cache_clear()
-    yield
-    monkeypatch.undo()
-    launcher.isolation.cache_clear()
 
 
 def test_without_bubblewrap_it_warns_and_still_grades(without_bwrap):
