@@ -103,7 +103,7 @@ def test_run_autograder_scores_every_test_as_course_grade_does(built, kind, tmp_
     check_schema(results)
     (tmp_path / "lms").mkdir()
     (tmp_path / "lms" / f"{kind}.ipynb").write_bytes(notebook.read_bytes())
-    local = grade_folder(course.assignment(ASSIGNMENT), tmp_path / "lms", tmp_path / "out", workers=1)[kind]
+    local = grade_folder(course.assignment(ASSIGNMENT), tmp_path / "lms", tmp_path / "out", workers=1)[kind].data
     assert {t["name"]: t["score"] for t in results["tests"]} == {t["name"]: t["score"] for t in local["tests"]}
     assert results["score"] == local["score"] and (results["score"] == 20) == (kind == "correct")
     text = json.dumps(results)

@@ -203,7 +203,8 @@ def batch(tmp_path_factory, make_course) -> Batch:
 
     started = time.monotonic()
     try:
-        results = grade_folder(made.assignment("line_fit"), submissions, out, workers=2, require_isolation=True)
+        graded = grade_folder(made.assignment("line_fit"), submissions, out, workers=2, require_isolation=True)
+        results = {name: result.data for name, result in graded.items()}
     finally:
         seconds = time.monotonic() - started
         time.sleep(0.5)  # anything still trying to connect has had its chance
@@ -424,7 +425,7 @@ def test_forged_messages_cannot_bloat_the_results(line_fit, release_notebook, sa
 
     forger = Trick("forger", "forges protocol messages", cells=(FORGE,))
     notebook = build(line_fit, release_notebook, forger, str, tmp_path / "forger.ipynb")
-    results = grade_notebook(line_fit, notebook, sandbox)
+    results = grade_notebook(line_fit, notebook, sandbox).data
     assert results["score"] == results["max_score"]  # the forgery earns nothing and costs nothing
     assert len(json.dumps(results)) < 200_000
 
