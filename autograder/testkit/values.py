@@ -111,25 +111,25 @@ class Value:
 
     def describe(self) -> str:
         """What the student returned, in words a student understands."""
-        if self.kind == "tensor":
-            return f"a torch.Tensor of shape {tuple(self.shape)} and dtype {self.dtype}"
-        if self.kind == "ndarray":
-            return f"a NumPy array of shape {tuple(self.shape)}"
-        if self.kind == "none":
-            return "None"
         if self.kind in ("bool", "int", "float", "str"):
             return f"a Python {self.kind} ({self.value!r})"
-        if self.kind in ("list", "tuple"):
-            return f"a {self.kind} of {self.length} items"
-        if self.kind == "dict":
-            return f"a dict of {self.length} entries"
-        if self.kind == "module":
-            return f"a model of type {self.type_name}"
-        if self.kind == "optimizer":
-            return f"an optimizer of type {self.type_name}"
-        if self.kind == "generator":
-            return "a torch.Generator"
-        return f"an object of type {self.type_name}"
+        words = _WORDS.get(self.kind, "an object of type {type_name}")
+        shape = tuple(self.shape or ())
+        return words.format(shape=shape, dtype=self.dtype, length=self.length, type_name=self.type_name)
+
+
+# How Value.describe words each kind of value.
+_WORDS = {
+    "tensor": "a torch.Tensor of shape {shape} and dtype {dtype}",
+    "ndarray": "a NumPy array of shape {shape}",
+    "none": "None",
+    "list": "a list of {length} items",
+    "tuple": "a tuple of {length} items",
+    "dict": "a dict of {length} entries",
+    "module": "a model of type {type_name}",
+    "optimizer": "an optimizer of type {type_name}",
+    "generator": "a torch.Generator",
+}
 
 
 def _expect(condition: bool, what: str) -> None:
