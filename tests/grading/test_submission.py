@@ -272,3 +272,21 @@ def test_a_function_with_a_stand_in_is_graded_without_it(sandbox):
         assert submission.call("train", x, y, stand_ins=("mse",)).value.value == pytest.approx(1.0)
     finally:
         submission.close()
+
+
+def test_files_one_function_wrote_are_gone_for_the_next(sandbox):
+    cells = [
+        "import os\nopen('from_cells.txt', 'w').write('cells')\n"
+        "def write():\n    open('from_write.txt', 'w').write('f')\n    open('from_cells.txt', 'w').write('changed')\n"
+        "    os.makedirs('folder/inner', exist_ok=True)\n    return sorted(os.listdir('.'))\n"
+        "def look():\n    return [sorted(os.listdir('.')), open('from_cells.txt').read()]"
+    ]
+    submission = Submission(cells, sandbox, LIMITS, helpers=HELPERS)
+    try:
+        submission.grading("write")
+        assert submission.call("write").value.items[0].value == "folder"
+        submission.grading("look")
+        files, text = submission.call("look").value.items
+        assert [item.value for item in files.items] == ["from_cells.txt"] and text.value == "cells"
+    finally:
+        submission.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import builtins
 import os
 import resource
+import shutil
 import signal
 import socket
 import sys
@@ -179,10 +180,41 @@ def child_main(data: socket.socket, config: dict, tell_zygote: int) -> None:
         status["output"] = capture.take()
         protocol.send(data, {"op": "cell", "index": index, **status})
     protocol.send(data, {"op": "loaded"})
-    serve_forks(data, namespace, limits, capture)
+    serve_forks(data, namespace, limits, capture, Scratch(workdir))
 
 
-def serve_forks(data: socket.socket, namespace: dict, limits: dict, capture: CappedWriter) -> None:
+class Scratch:
+    """The scratch space as the cells left it, for every fork to start from: what one function's process
+    wrote there (files, folders) is gone before the next one starts. Best effort within the space's size:
+    a copy that cannot be made leaves the folder as it is."""
+
+    def __init__(self, workdir: str):
+        self.workdir = workdir
+        self.pristine = tempfile.mkdtemp(prefix="cells-", dir=os.path.dirname(workdir))
+        try:
+            shutil.copytree(workdir, self.pristine, symlinks=True, dirs_exist_ok=True)
+        except (OSError, shutil.Error):
+            pass
+
+    def restore(self) -> None:
+        for entry in os.scandir(os.path.dirname(self.workdir)):
+            if entry.path == self.pristine:
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+        try:
+            shutil.copytree(self.pristine, self.workdir, symlinks=True, dirs_exist_ok=True)
+        except (OSError, shutil.Error):
+            os.makedirs(self.workdir, exist_ok=True)
+        os.chdir(self.workdir)
+
+
+def serve_forks(data: socket.socket, namespace: dict, limits: dict, capture: CappedWriter, scratch: Scratch) -> None:
     """One fork at a time, as the grader asks: "fork" (its connection follows as a file descriptor on a
     one-byte message), "end" (kill it, say how it ended), anything else: exit."""
     fork: int | None = None
@@ -194,6 +226,7 @@ def serve_forks(data: socket.socket, namespace: dict, limits: dict, capture: Cap
             end_fork(fork, wait=False)
             if len(fds) != 1:
                 os._exit(0)
+            scratch.restore()
             fork = os.fork()
             if fork == 0:
                 try:
