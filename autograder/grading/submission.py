@@ -213,8 +213,15 @@ class Submission:
             try:
                 protocol.send(self._sock, {"op": "fork"})
                 socket.send_fds(self._sock, [b"F"], [theirs.fileno()])
-                if self._receive(self._sock, FORK_SECONDS).get("op") != "forked":
+                forked = self._receive(self._sock, FORK_SECONDS)
+                if forked.get("op") != "forked":
                     raise protocol.ProtocolError("the notebook's process did not fork")
+                if forked.get("made_room") is True:
+                    self.hit_limit = True
+                    self.events.append(
+                        "the processes the notebook started used up the process limit; they were stopped so that "
+                        f"the tests of {self._function or 'the notebook'} could run"
+                    )
                 source = self.helpers.source_for(self._function) if self.helpers is not None else None
                 protocol.send(ours, {"op": "helpers", "source": source})
             except (OSError, protocol.ProtocolError):

@@ -180,7 +180,7 @@ def child_main(data: socket.socket, config: dict, tell_zygote: int) -> None:
         status["output"] = capture.take()
         protocol.send(data, {"op": "cell", "index": index, **status})
     protocol.send(data, {"op": "loaded"})
-    serve_forks(data, namespace, limits, capture, Scratch(workdir))
+    serve_forks(data, namespace, limits, capture, Scratch(workdir), config.get("student_uid"))
 
 
 class Scratch:
@@ -214,7 +214,9 @@ class Scratch:
         os.chdir(self.workdir)
 
 
-def serve_forks(data: socket.socket, namespace: dict, limits: dict, capture: CappedWriter, scratch: Scratch) -> None:
+def serve_forks(
+    data: socket.socket, namespace: dict, limits: dict, capture: CappedWriter, scratch: Scratch, student_uid
+) -> None:
     """One fork at a time, as the grader asks: "fork" (its connection follows as a file descriptor on a
     one-byte message), "end" (kill it, say how it ended), anything else: exit."""
     fork: int | None = None
@@ -227,7 +229,11 @@ def serve_forks(data: socket.socket, namespace: dict, limits: dict, capture: Cap
             if len(fds) != 1:
                 os._exit(0)
             scratch.restore()
-            fork = os.fork()
+            try:
+                fork, made_room = os.fork(), False
+            except BlockingIOError:  # the notebook's own processes used up the process limit
+                stop_the_notebooks_processes(student_uid)
+                fork, made_room = os.fork(), True
             if fork == 0:
                 try:
                     data.close()
@@ -235,7 +241,7 @@ def serve_forks(data: socket.socket, namespace: dict, limits: dict, capture: Cap
                 finally:
                     os._exit(0)
             os.close(fds[0])  # closed before the grader hears of the fork, and sends anything on it
-            protocol.send(data, {"op": "forked"})
+            protocol.send(data, {"op": "forked", "made_room": made_room})
         elif op == "end":
             protocol.send(data, {"op": "ended", "exit": end_fork(fork, wait=bool(request.get("wait")))})
             fork = None
@@ -245,6 +251,34 @@ def serve_forks(data: socket.socket, namespace: dict, limits: dict, capture: Cap
 
 
 EXIT_GRACE_SECONDS = 0.25
+REAP_SECONDS = 2.0
+
+
+def stop_the_notebooks_processes(student_uid) -> None:
+    """Kill every other process the notebook started (all of the student's uid, in the sandbox; this
+    process group, in plain mode, never the host's other processes) and reap them, so that they no longer
+    count against the process limit."""
+    if student_uid is not None:
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process this uid may signal, except this one
+        except ProcessLookupError:
+            pass
+    else:
+        for entry in os.listdir("/proc"):
+            try:
+                pid = int(entry)
+                group = int(open(f"/proc/{entry}/stat").read().rpartition(")")[2].split()[2])
+                if pid != os.getpid() and group == os.getpgrp():
+                    os.kill(pid, signal.SIGKILL)
+            except (ValueError, IndexError, OSError):
+                pass
+    deadline = time.monotonic() + REAP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                time.sleep(0.005)
+        except ChildProcessError:
+            return
 
 
 def end_fork(pid: int | None, wait: bool) -> str | None:
