@@ -26,6 +26,7 @@ from autograder.grading.notebook import NotebookError, code_cells, fingerprint
 from autograder.grading.plugin import GradingPlugin
 from autograder.grading.results import Results
 from autograder.grading.submission import Submission
+from autograder.sandbox.answers import Helpers
 from autograder.sandbox.launcher import Sandbox, refuse_unisolated
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,11 @@ def check_isolation(assignment: Assignment, asked: bool = False) -> bool:
     return required
 
 
+def helpers_of(assignment: Assignment) -> Helpers | None:
+    """The assignment's helpers as the engine cuts them for each function's process, if it has any."""
+    return Helpers(assignment.helpers) if assignment.helpers is not None else None
+
+
 class Grader:
     """One warm sandbox for one assignment, grading one notebook after another: `grade(path) -> Results`.
     A context manager: leaving it stops the sandbox and removes its files. `require_isolation` adds the TA's
@@ -56,14 +62,18 @@ class Grader:
     def __init__(self, assignment: Assignment, require_isolation: bool = False):
         self.assignment = assignment
         self.limits = assignment.limits()
+        self.helpers = helpers_of(assignment)
         self.sandbox = Sandbox(
             check_isolation(assignment, require_isolation), memory_mb=self.limits.sandbox_memory_mb,
-            course_utils=assignment.course.course_utils, helpers=assignment.helpers,
+            course_utils=assignment.course.course_utils,
+            inert_modules=self.helpers.inert_modules if self.helpers is not None else (),
             address_space_limit=self.limits.address_space_limit,
         )  # fmt: skip
 
     def grade(self, notebook: Path, seeds: dict[str, int] | None = None, refused: str | None = None) -> Results:
-        return grade_notebook(self.assignment, notebook, self.sandbox, self.limits, seeds=seeds, refused=refused)
+        return grade_notebook(
+            self.assignment, notebook, self.sandbox, self.limits, seeds=seeds, refused=refused, helpers=self.helpers
+        )
 
     def close(self) -> None:
         self.sandbox.cleanup()
@@ -131,11 +141,13 @@ def grade_notebook(
     limits: Limits | None = None,
     seeds: dict | None = None,
     refused: str | None = None,
+    helpers: Helpers | None = None,
 ) -> Results:
     """Results for one notebook, in Gradescope's schema. Never raises for anything the student did.
     `seeds`: the tests' rng seeds from an earlier grading (see Results.seeds), to replay its inputs.
     `refused`: why the file is not to be read at all (see jobs.refusal); every test then fails with it.
-    `sandbox` None: nothing is run (every test fails saying there is no sandbox), as for a refused file."""
+    `sandbox` None: nothing is run (every test fails saying there is no sandbox), as for a refused file.
+    `helpers`: the assignment's, already read (a Grader reads them once); else read here."""
     started = time.perf_counter()
     limits = limits or assignment.limits()
     cells, load_error = [], refused
@@ -144,7 +156,8 @@ def grade_notebook(
             cells = code_cells(notebook, set(assignment.grade_ids()))
         except NotebookError as exc:
             load_error = str(exc)
-    submission = Submission(cells, sandbox, limits, load_error=load_error)
+    helpers = helpers if helpers is not None else helpers_of(assignment)
+    submission = Submission(cells, sandbox, limits, load_error=load_error, helpers=helpers)
     try:
         plugin = run_hidden_tests(assignment, submission, seeds)
     finally:

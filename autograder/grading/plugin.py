@@ -1,7 +1,9 @@
 """The pytest plugin that turns a run of the hidden tests into scored, student-readable results.
 
 It hands the tests their fixtures (`submission`, `rng` with a recorded seed, `evidence`), insists that every
-test declares its points and the graded function it checks, and records each test's outcome. A failing
+test declares its points and the graded function it checks, runs each function's tests together in that
+function's own process (functions with answers among the helpers first, see autograder/sandbox/answers.py),
+and records each test's outcome in the order the tests were written. A failing
 test's message is the text of the Mistake it raised and nothing else: pytest's tracebacks and assertion
 rewriting would show hidden test code, so they are never used.
 """
@@ -44,6 +46,7 @@ class GradingPlugin:
         self.outcomes: list[TestOutcome] = []
         self.internal_errors: list[str] = []  # for the TA's log, never for the student
         self.evidence: dict = {}  # what tests keep for feedback pictures (plain data only)
+        self._written: dict[str, int] = {}  # node id -> its place in the order the tests were collected
 
     @pytest.fixture(name="submission")
     def submission_fixture(self) -> Submission:
@@ -68,6 +71,25 @@ class GradingPlugin:
                 raise pytest.UsageError(f"hidden test {item.nodeid}: points must be a positive number")
             if not isinstance(_marker_arg(item, "grades"), str):
                 raise pytest.UsageError(f"hidden test {item.nodeid}: grades(...) takes the function's name")
+        self._written = {item.nodeid: index for index, item in enumerate(items)}
+        helpers = getattr(self._submission, "helpers", None)
+        first = {}  # each function in the order its first test was written
+        for item in items:
+            first.setdefault(_marker_arg(item, "grades"), len(first))
+
+        def run_order(item: pytest.Item) -> tuple[int, int]:
+            function = _marker_arg(item, "grades")
+            return (helpers.rank(function) if helpers is not None else 0, first[function])
+
+        items.sort(key=run_order)  # stable: each function's tests keep their written order
+
+    @pytest.hookimpl(tryfirst=True)  # before the test's fixtures, which may call the submission too
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if self._submission is not None:
+            self._submission.grading(_marker_arg(item, "grades"))
+
+    def pytest_sessionfinish(self) -> None:
+        self.outcomes.sort(key=lambda outcome: self._written.get(outcome.id, len(self._written)))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):

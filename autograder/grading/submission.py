@@ -1,9 +1,12 @@
 """One student's submission as the hidden tests see it: `submission.call("f", ...)` returns plain data.
 
-The notebook's code cells run in a fresh sandboxed process on first use. If that process dies or hangs
-(os._exit, a limit, an infinite loop that ignores the alarm), the call at fault fails and the next call
-gets a fresh process in which the cell at fault is skipped, up to `Limits.restarts` times and within the
-submission's wall-clock budget. Every failure is a failed call with a reason, never a pass.
+The notebook's code cells run in a fresh sandboxed process on first use; each graded function's tests then
+call into a fork of that process of their own (`grading(function)` says which function the next calls are
+for), which receives the helpers without that function's answers (autograder/sandbox/answers.py). A fork
+that dies or hangs (os._exit, a limit, an infinite loop that ignores the alarm) costs the call at fault,
+and the function's next call gets a fresh fork. If the notebook's own process dies while its cells run,
+the next call gets a fresh process in which the cell at fault is skipped, up to `Limits.restarts` times
+and within the submission's wall-clock budget. Every failure is a failed call with a reason, never a pass.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import socket
 import time
 
 from autograder.course.limits import Limits
+from autograder.sandbox.answers import Helpers
 from autograder.sandbox.inside import protocol
 from autograder.sandbox.inside.protocol import ErrorKind
 from autograder.sandbox.launcher import Sandbox, SandboxError
@@ -22,6 +26,7 @@ from autograder.testkit.values import Handle, decode, to_spec
 
 TIMEOUTS_BEFORE_GIVING_UP = 2  # a function that never returned but ran past the call limit this often
 GRACE_SECONDS = 3.0  # beyond the in-sandbox alarm, before the grader kills a process that ignores it
+FORK_SECONDS = 20.0  # for the notebook's process to fork, or to end a fork
 MESSAGE_CHARS = 2_000  # of an error message from the sandbox; the student's code can forge these
 CELL_STATUSES = frozenset({"ok", "error", "timeout", "skipped"})
 EXIT_REASONS = {
@@ -74,10 +79,19 @@ class CellReport:
 class Submission:
     """The sandboxed notebook of one student, driven by plain-data requests."""
 
-    def __init__(self, cells: list[str], sandbox: Sandbox | None, limits: Limits, load_error: str | None = None):
+    def __init__(
+        self,
+        cells: list[str],
+        sandbox: Sandbox | None,
+        limits: Limits,
+        load_error: str | None = None,
+        helpers: Helpers | None = None,
+    ):
+        """`helpers`: the assignment's helpers, cut for each function's fork (None: forks get none)."""
         self.cells = cells
         self.sandbox = sandbox
         self.limits = limits
+        self.helpers = helpers
         self.load_error = load_error  # the notebook could not be read: every call fails with this
         self.cell_reports: dict[int, CellReport] = {}
         self.events: list[str] = []  # limits hit, restarts: shown to the TA and the student
@@ -85,7 +99,10 @@ class Submission:
         self._given_up: dict[str, str] = {}  # function -> why it is not called again
         self._timeouts: dict[str, int] = {}
         self._returned: set[str] = set()  # functions that returned at least once
-        self._sock: socket.socket | None = None
+        self._sock: socket.socket | None = None  # the notebook's process
+        self._function: str | None = None  # whose tests call now (see grading)
+        self._fork: socket.socket | None = None  # the process grading _fork_of
+        self._fork_of: str | None = None
         self._starts = 0
         self._deadline = time.monotonic() + limits.submission_seconds
         self.hit_limit = False
@@ -105,11 +122,19 @@ class Submission:
         return None
 
     def _process_ended(self, during: str) -> str:
-        """Kill what is left of the student's process; explain how it ended."""
+        """Kill what is left of the student's process (and its fork); explain how it ended."""
+        return self._ended(self._drop_process(), during)
+
+    def _drop_process(self) -> str | None:
+        """Kill the student's process and everything it started; how it ended if on its own."""
+        self._close_fork()
         self._sock.close()
         self._sock = None
         self.sandbox.reset()
-        ended = self.sandbox.last_exit
+        return self.sandbox.last_exit
+
+    def _ended(self, ended: str | None, during: str) -> str:
+        """The event that says how a process ended (`ended`: e.g. "SIGXCPU", "exit 3"; None: it hung)."""
         if ended is None:
             reason = "it stopped responding and was stopped by the grader"
             self.hit_limit = True
@@ -122,9 +147,9 @@ class Submission:
         self.events.append(event)
         return event
 
-    def _receive(self, seconds: float) -> dict:
-        self._sock.settimeout(max(0.1, min(seconds, self._deadline - time.monotonic() + GRACE_SECONDS)))
-        return protocol.receive(self._sock)
+    def _receive(self, sock: socket.socket, seconds: float) -> dict:
+        sock.settimeout(max(0.1, min(seconds, self._deadline - time.monotonic() + GRACE_SECONDS)))
+        return protocol.receive(sock)
 
     def _ensure_started(self) -> str | None:
         """Start the student's process and run the cells; None when ready, else why not."""
@@ -149,7 +174,7 @@ class Submission:
             index = 0
             try:
                 while True:
-                    message = self._receive(self.limits.cell_seconds + GRACE_SECONDS)
+                    message = self._receive(self._sock, self.limits.cell_seconds + GRACE_SECONDS)
                     if message.get("op") == "loaded":
                         return None
                     reported, status = message["index"], message["status"]
@@ -169,7 +194,65 @@ class Submission:
                 self._fatal_cells.add(index)
         return None
 
+    def grading(self, function: str | None) -> None:
+        """The calls that follow are the tests of `function`: they run in its own fork."""
+        self._function = function
+
+    def _ensure_fork(self) -> str | None:
+        """A fork of the notebook's process for the function under test; None when ready, else why not."""
+        while self._fork is None or self._fork_of != self._function:
+            reason = self._ensure_started()
+            if reason:
+                return reason
+            previous = self._fork_of or "the notebook"
+            self._end_fork()
+            if self._sock is None:  # the notebook's process died meanwhile
+                self._ended(self.sandbox.last_exit, f"the tests of {previous}")
+                continue
+            ours, theirs = socket.socketpair()
+            try:
+                protocol.send(self._sock, {"op": "fork"})
+                socket.send_fds(self._sock, [b"F"], [theirs.fileno()])
+                forked = self._receive(self._sock, FORK_SECONDS)
+                if forked.get("op") != "forked":
+                    raise protocol.ProtocolError("the notebook's process did not fork")
+                if forked.get("made_room") is True:
+                    self.hit_limit = True
+                    self.events.append(
+                        "the processes the notebook started used up the process limit; they were stopped so that "
+                        f"the tests of {self._function or 'the notebook'} could run"
+                    )
+                source = self.helpers.source_for(self._function) if self.helpers is not None else None
+                protocol.send(ours, {"op": "helpers", "source": source})
+            except (OSError, protocol.ProtocolError):
+                ours.close()
+                self._process_ended(f"the start of the tests of {self._function or 'the notebook'}")
+                continue
+            finally:
+                theirs.close()
+            self._fork, self._fork_of = ours, self._function
+        return None
+
+    def _close_fork(self) -> None:
+        if self._fork is not None:
+            self._fork.close()
+            self._fork = None
+
+    def _end_fork(self, wait: bool = False) -> str | None:
+        """Stop the current fork, if any; how it ended if it ended on its own (see _ended)."""
+        if self._fork is None:
+            return None
+        self._close_fork()
+        try:
+            protocol.send(self._sock, {"op": "end", "wait": wait})
+            ended = self._receive(self._sock, FORK_SECONDS).get("exit")
+        except (OSError, protocol.ProtocolError):  # the notebook's process is gone too: how it ended
+            return self._drop_process()
+        return ended if isinstance(ended, str) else None
+
     def close(self) -> None:
+        if self._sock is not None:
+            self._end_fork()
         if self._sock is not None:
             try:
                 protocol.send(self._sock, {"op": "bye"})
@@ -205,19 +288,19 @@ class Submission:
     def _call(self, fn: str, callee: dict, args, backward=False, stand_ins=(), keep=False) -> CallResult:
         if fn in self._given_up:
             return CallResult(ok=False, error=CallError(ErrorKind.NOT_CALLED_AGAIN, self._given_up[fn]))
-        reason = self._ensure_started()
+        reason = self._ensure_fork()
         if reason:
             return CallResult(ok=False, error=CallError(ErrorKind.UNAVAILABLE, reason))
         request = {"op": "call", "callee": callee, "args": [to_spec(a) for a in args], "backward": backward,
                    "stand_ins": list(stand_ins), "keep": keep}  # fmt: skip
         try:
-            protocol.send(self._sock, request)
-            reply = self._receive(self.limits.call_seconds * (2 if backward else 1) + GRACE_SECONDS)
+            protocol.send(self._fork, request)
+            reply = self._receive(self._fork, self.limits.call_seconds * (2 if backward else 1) + GRACE_SECONDS)
             result = self._result(reply)
         except (OSError, protocol.ProtocolError) as exc:
-            # A function that ended the process would end it again: later calls to it fail at once, so
-            # they cannot use up the restarts the other functions need.
-            event = self._process_ended(f"the call to {fn}")
+            # A function that ended its process would end it again: later calls to it fail at once, so
+            # they cannot use up the submission's time budget.
+            event = self._ended(self._end_fork(wait=True), f"the call to {fn}")
             self._given_up[fn] = f"an earlier call to {fn} ended the notebook's process, so it is not called again"
             if isinstance(exc, protocol.ProtocolError) and not isinstance(exc, protocol.PeerGone):
                 return CallResult(ok=False, error=CallError(ErrorKind.MALFORMED, clip(exc, MESSAGE_CHARS)))

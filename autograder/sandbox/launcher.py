@@ -247,12 +247,14 @@ class Sandbox:
         memory_mb: int = SANDBOX_MEMORY_MB,
         scratch_mb: int = SCRATCH_MB,
         course_utils: Path | None = None,
-        helpers: Path | None = None,
+        inert_modules: tuple[str, ...] = (),
         address_space_limit: bool = True,
     ):
-        """`course_utils`: the course's package the notebooks import; `helpers`: the assignment's helpers
-        module (both are visible to student code, so neither may hold a secret). `address_space_limit`
-        False (a GPU assignment, see Limits.address_space_limit) needs the memory cgroup's cap instead."""
+        """`course_utils`: the course's package the notebooks import (visible to student code, so it may
+        hold no secret); `inert_modules`: its modules whose functions do nothing while grading (the
+        assignment's INERT_MODULES). The assignment's helpers never come here: each graded function's
+        process gets them from Submission. `address_space_limit` False (a GPU assignment, see
+        Limits.address_space_limit) needs the memory cgroup's cap instead."""
         self.mode, reason = isolation()
         if self.mode == "plain":
             message = f"grading is NOT isolated: {reason}. Student code can read and write the grader's files."
@@ -267,9 +269,7 @@ class Sandbox:
                 shutil.copy2(path, self._root / path.name)
         if course_utils is not None and course_utils.is_dir():
             shutil.copytree(course_utils, self._root / "course_utils", ignore=shutil.ignore_patterns("__pycache__"))
-        self._with_helpers = helpers is not None
-        if helpers is not None:
-            shutil.copy2(helpers, self._root / "helpers.py")
+        self._inert_modules = list(inert_modules)
         self._scratch_mb = scratch_mb
         self._cgroups, self.memory_capped = _make_cgroups(memory_mb)
         self._process: subprocess.Popen | None = None
@@ -292,7 +292,7 @@ class Sandbox:
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         if self.mode == "plain":
             scratch = str(Path(self._tmp.name) / "scratch")
-            config = {"mode": "plain", "scratch": scratch, "student_uid": None, "helpers": self._with_helpers}
+            config = {"mode": "plain", "scratch": scratch, "student_uid": None}
             argv = [sys.executable, "-E", "-s", str(self._root / "worker.py")]
             env = _environment(str(Path(self._tmp.name) / "home"))
             Path(env["HOME"]).mkdir(exist_ok=True)
@@ -301,10 +301,11 @@ class Sandbox:
             root = self.mode == "bwrap-root"
             # A uid of its own per sandbox: RLIMIT_NPROC counts per uid, so workers cannot starve each other.
             uid = 200_000 + secrets.randbelow(800_000) if root else None
-            config = {"mode": self.mode, "scratch": "/tmp/scratch", "student_uid": uid, "helpers": self._with_helpers}
+            config = {"mode": self.mode, "scratch": "/tmp/scratch", "student_uid": uid}
             bwrap = bwrap_command(self._root, root, self._scratch_mb)
             argv = [*bwrap, sys.executable, "-E", "-s", "/sandbox/worker.py"]
             env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None
+        config["inert_modules"] = self._inert_modules
         argv += [str(theirs.fileno()), json.dumps(config)]
         if self._cgroups:  # join the cgroups before bwrap starts, so that everything it starts is inside
             join = "".join(f'echo 0 > "${i + 1}"; ' for i in range(len(self._cgroups)))

@@ -201,6 +201,18 @@ def test_a_setup_failure_is_recorded_as_an_internal_error(outcomes):
     assert len(plugin.internal_errors) == 3
 
 
+class Told:
+    """Stands in for a Submission: remembers which function each test said it grades."""
+
+    helpers = None
+
+    def __init__(self):
+        self.functions: list[str] = []
+
+    def grading(self, function: str) -> None:
+        self.functions.append(function)
+
+
 def test_all_passing_exits_ok_without_internal_errors(tmp_path):
     source = """
     @pytest.mark.points(1)
@@ -208,12 +220,13 @@ def test_all_passing_exits_ok_without_internal_errors(tmp_path):
     def test_one(submission, evidence):
         evidence["submission"] = submission
     """
-    plugin = GradingPlugin(submission="the submission")
+    told = Told()
+    plugin = GradingPlugin(submission=told)
     code, _, _ = run(tmp_path, source, plugin)
     assert code == pytest.ExitCode.OK
     assert [o.passed for o in plugin.outcomes] == [True]
     assert plugin.internal_errors == []
-    assert plugin.evidence == {"submission": "the submission"}
+    assert plugin.evidence == {"submission": told} and told.functions == ["f"]
 
 
 # -- rng seeds -------------------------------------------------------------------------------------------
@@ -272,3 +285,36 @@ def test_a_chosen_seed_gives_that_generators_numbers(tmp_path):
     run(tmp_path, RNG, plugin, name=name)
     assert plugin.seeds[f"{name}::test_draw"] == 12345
     assert plugin.evidence["draw"] == np.random.default_rng(12345).random(3).tolist()
+
+
+class Answered:
+    """Stands in for the helpers: `mse` has answers among them, so it is graded first."""
+
+    def rank(self, function: str) -> int:
+        return 0 if function == "mse" else 1
+
+
+def test_functions_with_answers_run_first_and_outcomes_keep_the_written_order(tmp_path):
+    source = """
+    @pytest.mark.points(1)
+    @pytest.mark.grades("train")
+    def test_a(submission):
+        pass
+
+    @pytest.mark.points(1)
+    @pytest.mark.grades("mse")
+    def test_b(submission):
+        pass
+
+    @pytest.mark.points(1)
+    @pytest.mark.grades("train")
+    def test_c(submission):
+        pass
+    """
+    told = Told()
+    told.helpers = Answered()
+    plugin = GradingPlugin(submission=told)
+    code, _, _ = run(tmp_path, source, plugin)
+    assert code == pytest.ExitCode.OK
+    assert told.functions == ["mse", "train", "train"]  # each function's tests together, mse's first
+    assert [o.id.rsplit("::", 1)[1] for o in plugin.outcomes] == ["test_a", "test_b", "test_c"]

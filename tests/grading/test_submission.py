@@ -7,23 +7,24 @@ import pytest
 
 from autograder.course.limits import Limits
 from autograder.grading.submission import Submission, student_where
+from autograder.sandbox.answers import Helpers
 from autograder.sandbox.launcher import Sandbox
 from autograder.testkit.values import Handle, helper, spec_generator, spec_tensor
 
-HELPERS = Path(__file__).resolve().parents[1] / "support" / "sandbox_helpers.py"
+HELPERS = Helpers(Path(__file__).resolve().parents[1] / "support" / "sandbox_helpers.py")
 MSE = "def mse(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).mean()\n"
 LIMITS = Limits(call_seconds=1.0, cell_seconds=1.0, submission_seconds=30)
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    """Overrides the shared fixture: a sandbox with the engine tests' own helpers module, no assignment's."""
-    with Sandbox(helpers=HELPERS) as sandbox:
+    """Overrides the shared fixture: a sandbox for the engine tests' own helpers module, no assignment's."""
+    with Sandbox() as sandbox:
         yield sandbox
 
 
 def run(sandbox, cells, *calls):
-    submission = Submission(cells, sandbox, LIMITS)
+    submission = Submission(cells, sandbox, LIMITS, helpers=HELPERS)
     try:
         return submission, [submission.call(*call[0], **call[1]) for call in calls]
     finally:
@@ -60,7 +61,7 @@ def test_a_function_that_ends_the_process_is_not_called_again(sandbox):
     first, *again, fine = results
     assert first.error.type == "Crashed"
     assert all(r.error.type == "NotCalledAgain" and "ended the notebook's process" in r.error.message for r in again)
-    assert fine.ok and submission._starts == 2  # one restart, whatever the number of calls to train
+    assert fine.ok and submission._starts == 1  # only train's process ended: the notebook never ran again
 
 
 def test_a_function_that_times_out_twice_is_not_called_again(sandbox):
@@ -159,7 +160,7 @@ MAKE_MLP = (
 
 
 def test_a_returned_model_is_described_and_kept_as_a_handle(sandbox):
-    submission = Submission([MAKE_MLP], sandbox, LIMITS)
+    submission = Submission([MAKE_MLP], sandbox, LIMITS, helpers=HELPERS)
     try:
         made = submission.call("make", 3, keep=True)
         model = made.value
@@ -186,7 +187,7 @@ def test_a_returned_model_is_described_and_kept_as_a_handle(sandbox):
 
 
 def test_a_forged_or_stale_handle_is_an_error_never_a_value(sandbox):
-    submission = Submission([MAKE_MLP], sandbox, LIMITS)
+    submission = Submission([MAKE_MLP], sandbox, LIMITS, helpers=HELPERS)
     try:
         forged = submission.call_handle(Handle(12345), np.zeros((1, 2), np.float32), label="a forged handle")
         assert not forged.ok and forged.error.type == "BadRequest"
@@ -206,7 +207,7 @@ def test_generators_and_optimizers_come_back_as_data(sandbox):
         "def optimizer(model):\n    opt = torch.optim.Adam(model.parameters(), lr=0.1)\n"
         "    model(torch.ones(1, 1)).sum().backward()\n    opt.step()\n    return opt",
     ]
-    submission = Submission(cells, sandbox, LIMITS)
+    submission = Submission(cells, sandbox, LIMITS, helpers=HELPERS)
     try:
         drawn = submission.call("draw", helper("generator", 3))
         generator_after = drawn.args_after[0]
@@ -217,5 +218,75 @@ def test_generators_and_optimizers_come_back_as_data(sandbox):
         assert opt.kind == "optimizer" and opt.type_name == "torch.optim.adam.Adam"
         state = opt.state.fields["state"].fields["0"].fields
         assert {"step", "exp_avg", "exp_avg_sq"} <= set(state)
+    finally:
+        submission.close()
+
+
+# -- one process per graded function --------------------------------------------------------------------------
+
+COUNTER = "count = [0]\ndef bump():\n    count[0] += 1\n    return count[0]\ndef peek():\n    return count[0]\n"
+
+
+def test_each_function_starts_from_the_notebook_as_its_cells_left_it(sandbox):
+    submission = Submission([COUNTER, MAKE_MLP], sandbox, LIMITS, helpers=HELPERS)
+    try:
+        submission.grading("bump")
+        assert [submission.call("bump").value.value for _ in range(3)] == [1, 2, 3]  # its own state, kept
+        kept = submission.call("make", 2, keep=True)
+        submission.grading("peek")
+        assert submission.call("peek").value.value == 0  # bump's calls did not happen here
+        stale = submission.call_handle(kept.handle, np.zeros((1, 2), np.float32), label="bump's model")
+        assert not stale.ok and stale.error.type == "BadRequest"  # nor was anything kept for bump
+        submission.grading("bump")
+        assert submission.call("bump").value.value == 1  # a new fork: nothing survives a change of function
+    finally:
+        submission.close()
+
+
+def test_a_crash_costs_its_function_only_and_the_notebook_does_not_run_again(sandbox):
+    cells = ["import os\ndef crash():\n    os._exit(3)", COUNTER]
+    submission = Submission(cells, sandbox, LIMITS, helpers=HELPERS)
+    try:
+        submission.grading("crash")
+        crashed = submission.call("crash")
+        assert crashed.error.type == "Crashed" and "exit 3" in crashed.error.message
+        assert submission.call("crash").error.type == "NotCalledAgain"
+        submission.grading("bump")
+        assert submission.call("bump").value.value == 1
+        assert submission._starts == 1  # the cells ran once: the crash ended crash's process, not the notebook's
+    finally:
+        submission.close()
+
+
+def test_a_function_with_a_stand_in_is_graded_without_it(sandbox):
+    cells = ["def mse(a, b):\n    return good_mse(a, b)", "import torch\ndef train(x, y):\n    return mse(x, y).item()"]
+    x, y = np.zeros(3, np.float32), np.ones(3, np.float32)
+    submission = Submission(cells, sandbox, LIMITS, helpers=HELPERS)
+    try:
+        submission.grading("mse")
+        withheld = submission.call_helper("good_mse", x, y)
+        assert not withheld.ok and withheld.error.type == "BadRequest"  # mse's own stand-in is not in its process
+        asked = submission.call("mse", x, y, stand_ins=("mse",))
+        assert not asked.ok and asked.error.type == "BadRequest" and "nobody's" in asked.error.message
+        submission.grading("train")
+        assert submission.call("train", x, y, stand_ins=("mse",)).value.value == pytest.approx(1.0)
+    finally:
+        submission.close()
+
+
+def test_files_one_function_wrote_are_gone_for_the_next(sandbox):
+    cells = [
+        "import os\nopen('from_cells.txt', 'w').write('cells')\n"
+        "def write():\n    open('from_write.txt', 'w').write('f')\n    open('from_cells.txt', 'w').write('changed')\n"
+        "    os.makedirs('folder/inner', exist_ok=True)\n    return sorted(os.listdir('.'))\n"
+        "def look():\n    return [sorted(os.listdir('.')), open('from_cells.txt').read()]"
+    ]
+    submission = Submission(cells, sandbox, LIMITS, helpers=HELPERS)
+    try:
+        submission.grading("write")
+        assert submission.call("write").value.items[0].value == "folder"
+        submission.grading("look")
+        files, text = submission.call("look").value.items
+        assert [item.value for item in files.items] == ["from_cells.txt"] and text.value == "cells"
     finally:
         submission.close()

@@ -1,10 +1,10 @@
 """Sandbox helpers of line_fit: what its hidden tests build inside the sandbox (the lesson's line model with
 given parameters, polynomial functions for gradients) and the known-good stand-ins for mse and sgd_step, so
-that train is graded on its own. The sandbox imports this file; the hidden tests import the same file
-(`load_helpers(__file__)`) to build the same objects on the trusted side.
+that train is graded on its own. The hidden tests import the same file (`load_helpers(__file__)`) to
+build the same objects on the trusted side.
 
-Student code can read this module inside the sandbox: it holds nothing secret, only what the lesson itself
-shows (torch's own mse_loss, the textbook SGD update).
+Each graded function's process gets this module without that function's answers (mse's process has no
+good_mse, and, as mse has a stand-in of its own, no other function's either). See docs/authoring.md.
 """
 
 import torch

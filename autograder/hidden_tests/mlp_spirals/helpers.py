@@ -1,11 +1,11 @@
 """Sandbox helpers of mlp_spirals: what its hidden tests build inside the sandbox (models with weights from a
 seed, optimizers over a kept model, seeded generators) and ask of a kept model (its predictions),
 plus the known-good stand-ins for cross_entropy, accuracy and minibatches, so that train_epoch
-and evaluate are graded on their own. The sandbox imports this file; the hidden tests import the same file
-(`load_helpers(__file__)`) to build the same objects on the trusted side.
+and evaluate are graded on their own. The hidden tests import the same file (`load_helpers(__file__)`)
+to build the same objects on the trusted side.
 
-Student code can read this module inside the sandbox: it holds nothing secret, only what the lesson itself
-shows (torch's own cross_entropy, argmax, randperm).
+Each graded function's process gets this module without that function's answers: its stand-in, and the
+builders STANDS_FOR names (mlp builds what make_mlp must return). See docs/authoring.md.
 """
 
 import math
@@ -51,11 +51,11 @@ def optimizer(model: torch.nn.Module, kind: str, lr: float) -> torch.optim.Optim
     return {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[kind](model.parameters(), lr=lr)
 
 
-def copy_weights(target: torch.nn.Module, source: torch.nn.Module) -> None:
-    """Copy the source's parameters into the target, layer by layer (shapes must match)."""
+def set_parameters(target: torch.nn.Module, values: list) -> None:
+    """Copy the given tensors (the grader's reference weights) into the target's parameters, in order."""
     with torch.no_grad():
-        for to, of in zip(target.parameters(), source.parameters(), strict=True):
-            to.copy_(of)
+        for to, value in zip(target.parameters(), values, strict=True):
+            to.copy_(value)
 
 
 def predict(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -82,3 +82,4 @@ def good_minibatches(n, batch_size, generator):
 
 
 STAND_INS = {"cross_entropy": good_cross_entropy, "accuracy": good_accuracy, "minibatches": good_minibatches}
+STANDS_FOR = {"mlp": "make_mlp"}  # builders of what a graded function must return

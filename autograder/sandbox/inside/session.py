@@ -1,8 +1,15 @@
 """Inside the sandbox: one submission's process. It drops privileges, applies the limits, runs the
-notebook's code cells in order, then answers the grader's call requests with plain data until told to stop.
+notebook's code cells in order, then grades each function in a fork of its own until told to stop.
 
-A call names what to call: a function the notebook defined ("student"), a function of the assignment's
-helpers module ("helper"), or an object kept from an earlier call ("handle", e.g. a model the student
+Each fork serves the grader's call requests over a connection of its own, with plain data. It starts as
+the process stood after the cells (copy-on-write: milliseconds, not a rerun of the notebook), receives the
+assignment's helpers as the grader cut them for the function under test (no code that computes that
+function's answer, see autograder/sandbox/answers.py), and ends when that function's tests are done:
+nothing one function's tests did, kept or were handed survives into another's, and a crash costs only
+the function whose process crashed.
+
+A call names what to call: a function the notebook defined ("student"), a function of the helpers
+("helper"), or an object kept from an earlier call in the same fork ("handle", e.g. a model the student
 returned). With `keep`, the call's result stays here under a new handle the grader can pass back; the
 grader holds the number, never the object.
 """
@@ -12,12 +19,14 @@ from __future__ import annotations
 import builtins
 import os
 import resource
+import shutil
 import signal
 import socket
 import sys
 import tempfile
 import time
 import traceback
+import types
 
 import protocol
 import torch
@@ -143,8 +152,7 @@ def apply_limits(limits: dict, student_uid: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
 
 
-def child_main(data: socket.socket, config: dict, tell_zygote: int, helpers) -> None:
-    """`helpers`: the assignment's helpers module (imported by the zygote), or None."""
+def child_main(data: socket.socket, config: dict, tell_zygote: int) -> None:
     os.setsid()
     request = protocol.receive(data)
     limits = request["limits"]
@@ -164,7 +172,6 @@ def child_main(data: socket.socket, config: dict, tell_zygote: int, helpers) -> 
     sys.stdout = sys.stderr = capture
 
     namespace = {"__name__": "__main__", "__builtins__": builtins, "display": Inert()}
-    handles: dict[int, object] = {}  # objects kept for the grader, by handle
     for index, source in enumerate(request["cells"]):
         if index in request.get("skip", ()):
             status = {"status": "skipped", "error": None}
@@ -173,16 +180,161 @@ def child_main(data: socket.socket, config: dict, tell_zygote: int, helpers) -> 
         status["output"] = capture.take()
         protocol.send(data, {"op": "cell", "index": index, **status})
     protocol.send(data, {"op": "loaded"})
+    serve_forks(data, namespace, limits, capture, Scratch(workdir), config.get("student_uid"))
 
+
+class Scratch:
+    """The scratch space as the cells left it, for every fork to start from: what one function's process
+    wrote there (files, folders) is gone before the next one starts. Best effort within the space's size:
+    a copy that cannot be made leaves the folder as it is."""
+
+    def __init__(self, workdir: str):
+        self.workdir = workdir
+        self.pristine = tempfile.mkdtemp(prefix="cells-", dir=os.path.dirname(workdir))
+        try:
+            shutil.copytree(workdir, self.pristine, symlinks=True, dirs_exist_ok=True)
+        except (OSError, shutil.Error):
+            pass
+
+    def restore(self) -> None:
+        for entry in os.scandir(os.path.dirname(self.workdir)):
+            if entry.path == self.pristine:
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+        try:
+            shutil.copytree(self.pristine, self.workdir, symlinks=True, dirs_exist_ok=True)
+        except (OSError, shutil.Error):
+            os.makedirs(self.workdir, exist_ok=True)
+        os.chdir(self.workdir)
+
+
+def serve_forks(
+    data: socket.socket, namespace: dict, limits: dict, capture: CappedWriter, scratch: Scratch, student_uid
+) -> None:
+    """One fork at a time, as the grader asks: "fork" (its connection follows as a file descriptor on a
+    one-byte message), "end" (kill it, say how it ended), anything else: exit."""
+    fork: int | None = None
     while True:
         request = protocol.receive(data)
+        op = request.get("op")
+        if op == "fork":
+            _, fds, _, _ = socket.recv_fds(data, 1, 1)
+            end_fork(fork, wait=False)
+            if len(fds) != 1:
+                os._exit(0)
+            scratch.restore()
+            try:
+                fork, made_room = os.fork(), False
+            except BlockingIOError:  # the notebook's own processes used up the process limit
+                stop_the_notebooks_processes(student_uid)
+                fork, made_room = os.fork(), True
+            if fork == 0:
+                try:
+                    data.close()
+                    fork_main(socket.socket(fileno=fds[0]), namespace, limits, capture)
+                finally:
+                    os._exit(0)
+            os.close(fds[0])  # closed before the grader hears of the fork, and sends anything on it
+            protocol.send(data, {"op": "forked", "made_room": made_room})
+        elif op == "end":
+            protocol.send(data, {"op": "ended", "exit": end_fork(fork, wait=bool(request.get("wait")))})
+            fork = None
+        else:
+            end_fork(fork, wait=False)
+            os._exit(0)
+
+
+EXIT_GRACE_SECONDS = 0.25
+REAP_SECONDS = 2.0
+
+
+def stop_the_notebooks_processes(student_uid) -> None:
+    """Kill every other process the notebook started (all of the student's uid, in the sandbox; this
+    process group, in plain mode, never the host's other processes) and reap them, so that they no longer
+    count against the process limit."""
+    if student_uid is not None:
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process this uid may signal, except this one
+        except ProcessLookupError:
+            pass
+    else:
+        for entry in os.listdir("/proc"):
+            try:
+                pid = int(entry)
+                group = int(open(f"/proc/{entry}/stat").read().rpartition(")")[2].split()[2])
+                if pid != os.getpid() and group == os.getpgrp():
+                    os.kill(pid, signal.SIGKILL)
+            except (ValueError, IndexError, OSError):
+                pass
+    deadline = time.monotonic() + REAP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                time.sleep(0.005)
+        except ChildProcessError:
+            return
+
+
+def end_fork(pid: int | None, wait: bool) -> str | None:
+    """Kill a fork (if still running) and reap it; how it ended if it ended on its own ("SIGXCPU",
+    "exit 3"), else None. `wait`: give a fork that is exiting (its connection closed) a moment to finish,
+    or an os._exit would read as a hang."""
+    if pid is None:
+        return None
+    deadline = time.monotonic() + (EXIT_GRACE_SECONDS if wait else 0.0)
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            if os.WIFSIGNALED(status):
+                return signal.Signals(os.WTERMSIG(status)).name
+            return f"exit {os.WEXITSTATUS(status)}"
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.005)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+    return None
+
+
+def fork_main(sock: socket.socket, namespace: dict, limits: dict, capture: CappedWriter) -> None:
+    """One graded function's process: load the helpers the grader sent, then answer calls until told
+    to stop."""
+    helpers, failed = load_helpers(protocol.receive(sock).get("source"))
+    handles: dict[int, object] = {}  # objects kept for the grader, by handle
+    capture.take()  # nothing the session printed belongs to this function's calls
+    while True:
+        request = protocol.receive(sock)
         if request.get("op") != "call":
             os._exit(0)
         started = time.perf_counter()
-        reply = handle_call(request, namespace, limits, helpers, handles)
+        reply = dict(failed) if failed else handle_call(request, namespace, limits, helpers, handles)
         reply["seconds"] = time.perf_counter() - started
         reply["output"] = capture.take()
-        protocol.send(data, reply)
+        protocol.send(sock, reply)
+
+
+def load_helpers(source) -> tuple[types.ModuleType | None, dict | None]:
+    """(the helpers module, None), or (None, the error every call gets: the helpers would not load)."""
+    if not isinstance(source, str):
+        return None, None
+    module = types.ModuleType("helpers")
+    try:
+        exec(compile(source, "<helpers>", "exec"), module.__dict__)
+    except BaseException as exc:
+        return None, error(ErrorKind.BAD_REQUEST, f"the assignment's helpers did not load: {error_info(exc)}")
+    return module, None
 
 
 def run_cell(index: int, source: str, namespace: dict, seconds: float) -> dict:
@@ -235,7 +387,11 @@ def handle_call(request: dict, namespace: dict, limits: dict, helpers, handles: 
     stand_ins = getattr(helpers, "STAND_INS", {}) if helpers is not None else {}
     unknown = [name for name in request.get("stand_ins", ()) if name not in stand_ins]
     if unknown:
-        return error(ErrorKind.BAD_REQUEST, f"the assignment's helpers have no stand-in for {unknown}")
+        return error(
+            ErrorKind.BAD_REQUEST,
+            f"the helpers of this function's process have no stand-in for {unknown} (a function with a stand-in "
+            "or builder of its own is given nobody's: see docs/authoring.md, What helpers may hold)",
+        )
     try:
         built = [build(spec, helpers, handles) for spec in request["args"]]
     except BadSpec as exc:

@@ -1,13 +1,14 @@
 """Inside the sandbox: the zygote, the sandbox's first process and the parent of every submission's process.
 
-It imports torch, numpy, matplotlib, course_utils and the assignment's helpers module once, then waits on
-its control socket. For each submission it forks a fresh child (session.py) that runs the student's
-notebook and answers the grader's calls over the data socket it was handed. Between submissions the
+It imports torch, numpy, matplotlib and course_utils once, then waits on its control socket. For each
+submission it forks a fresh child (session.py) that runs the student's notebook and grades each function
+in a fork of its own. The assignment's helpers are never here: each function's fork gets them from the
+grader, without what computes that function's answer. Between submissions the
 zygote kills every process the student left behind and wipes the scratch space, so nothing from one
 student survives into the next.
 
 The files of this folder run in the sandbox, never in the grader: they import only the standard library,
-torch, numpy, matplotlib, course_utils, the assignment's helpers and each other.
+torch, numpy, matplotlib, course_utils and each other.
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ import time
 
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
-HELPERS_MODULE = "helpers"  # the assignment's helpers.py, copied beside this file by the launcher
 
 
-def preload(with_helpers: bool):
-    """Import the heavy libraries (and the assignment's helpers) once, in the zygote, so every submission's
-    fork starts warm. Returns the helpers module, or None."""
+def preload(inert_modules: list[str]) -> None:
+    """Import the heavy libraries once, in the zygote, so every submission's fork starts warm; make the
+    functions of `inert_modules` (the assignment's INERT_MODULES) do nothing."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     environment = set(os.environ)
     import matplotlib
@@ -48,7 +48,6 @@ def preload(with_helpers: bool):
         optimizer.step()
     import session
 
-    helpers = __import__(HELPERS_MODULE) if with_helpers else None
     for name in set(os.environ) - environment:  # e.g. TORCHINDUCTOR_CACHE_DIR: students see a plain environment
         del os.environ[name]
     try:
@@ -57,7 +56,7 @@ def preload(with_helpers: bool):
         pass
     # Grading needs the student's functions, not their figures or their public self-checks: the assignment
     # names the modules of course_utils whose functions become inert while grading.
-    for module_name in getattr(helpers, "INERT_MODULES", ()):
+    for module_name in inert_modules:
         try:
             module = importlib.import_module(module_name)
         except ImportError:
@@ -68,7 +67,6 @@ def preload(with_helpers: bool):
                 setattr(module, name, session.Inert)
                 if package is not None and getattr(package, name, None) is value:
                     setattr(package, name, session.Inert)
-    return helpers
 
 
 def reap() -> None:
@@ -186,7 +184,7 @@ def main() -> None:
     os.chmod(scratch, 0o1777)
     if config["mode"] != "plain":
         forbid_ipc_objects()
-    helpers = preload(bool(config.get("helpers")))
+    preload(config.get("inert_modules", []))
     import session
 
     control.send(b'{"op":"ready"}')
@@ -231,7 +229,7 @@ def main() -> None:
                 try:
                     control.close()
                     os.close(report)
-                    session.child_main(data, config, tell_zygote, helpers)
+                    session.child_main(data, config, tell_zygote)
                 finally:
                     os._exit(0)
             os.close(tell_zygote)
