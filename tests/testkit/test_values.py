@@ -99,8 +99,10 @@ def nones(n: int) -> dict:
 
 def test_one_reply_decodes_within_one_budget_of_values():
     """`[[None] * 100_000] * 39` is within every per-list limit; nested values count toward one budget."""
-    with pytest.raises(TooLarge, match="returned a value too large to grade"):  # before its first item
+    with pytest.raises(TooLarge, match="returned a value too large to grade"):
         decode(nones(MAX_REPLY_VALUES))
+    with pytest.raises(TooLarge):  # a list longer than what is left fails before its first item is decoded
+        decode({"kind": "list", "items": ["not a value"] * 10, "length": 10}, budget=Budget(values=5))
     decode({"kind": "list", "items": [nones(48)] * 2, "length": 2}, budget=Budget(values=99))  # 1 + 2 * (1 + 48)
     with pytest.raises(TooLarge):
         decode({"kind": "list", "items": [nones(49)] * 2, "length": 2}, budget=Budget(values=99))
