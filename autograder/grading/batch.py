@@ -7,7 +7,7 @@ whose results.json came from the same notebook bytes unless forced.
 
 A batch survives any notebook: an exception while reading, grading or recording one submission becomes that
 student's row, with 0 and the reason, and grading goes on. Only what no submission can cause stops it: a
-KitError (the course or the machine is not fit to grade) or a gradebook that takes no row at all.
+KitError while grading (the course or the machine is not fit to grade), or a gradebook that takes no row.
 """
 
 from __future__ import annotations
@@ -74,9 +74,9 @@ def cap_memory(megabytes: int) -> None:
         mapped = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
     except OSError:  # no /proc (macOS): the cap is the whole address space
         mapped = 0
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = mapped + megabytes * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)  # a lower limit already set (ulimit -v) stays
+    cap = min(limit for limit in (mapped + megabytes * 2**20, soft, hard) if limit != resource.RLIM_INFINITY)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
 def _init_worker(assignment: Assignment, require_isolation: bool) -> None:
@@ -139,12 +139,14 @@ def grade_all(
     tasks = [(job, (seeds or {}).get(job.student)) for job in jobs]
     if workers == 1:  # graded in this process: its own memory limit comes back afterwards
         address_space = resource.getrlimit(resource.RLIMIT_AS)
-        _init_worker(assignment, require_isolation)
         try:
-            for task in tasks:
-                on_result(*_grade(task))
+            _init_worker(assignment, require_isolation)
+            try:
+                for task in tasks:
+                    on_result(*_grade(task))
+            finally:
+                _grader.close()
         finally:
-            _grader.close()
             resource.setrlimit(resource.RLIMIT_AS, address_space)
         return
     context = multiprocessing.get_context("fork")

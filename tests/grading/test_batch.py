@@ -190,6 +190,20 @@ def test_the_memory_ceiling_stops_an_allocation_past_it_and_only_that():
         assert pool.apply(_allocate, (1024,)) == "MemoryError"
 
 
+def _capped_under(lower_mb: int) -> bool:
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    mapped = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+    lower = mapped + lower_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (lower, hard))
+    batch.cap_memory(2**20)  # a ceiling of a TB: the lower limit a TA set with ulimit -v stays
+    return resource.getrlimit(resource.RLIMIT_AS)[0] == lower
+
+
+def test_a_lower_limit_already_set_stays():
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_capped_under, (512,))
+
+
 @pytest.mark.slow
 def test_torch_imports_and_computes_under_the_default_ceiling():
     code = (
