@@ -1,7 +1,8 @@
 """The pipeline through the `course` command, on a real nbgrader course: grade into the gradebook, export,
 feedback. The gradebook agrees with results.json; a TA's manual score survives a regrade; every kind of bad
-input is a row with score 0 and its reason everywhere; a batch killed with SIGKILL and run again grades
-every submission exactly once.
+input is a row with score 0 and its reason everywhere; a notebook that broke the grader costs only its own
+points, and a rerun grades nothing again; a batch killed with SIGKILL and run again grades every submission
+exactly once.
 """
 
 from __future__ import annotations
@@ -40,6 +41,26 @@ BAD_INPUTS = {
 REFUSED = {"linked": "symbolic link", "other_assignment": "not from this assignment"}
 
 
+def _graded_cell(notebook: dict) -> dict:
+    return next(cell for cell in notebook["cells"] if "nbgrader" in cell.get("metadata", {}))
+
+
+# Notebooks that stopped a batch with AttributeError or TypeError: the student's notebook, one field broken.
+MALFORMED = {
+    "nbgrader_string": (lambda nb: _graded_cell(nb)["metadata"].update(nbgrader="test_mse"),
+                        "metadata.nbgrader is a string, not an object"),
+    "cell_not_object": (lambda nb: nb["cells"].insert(3, "print('hi')"), "cells[3] is a string, not an object"),
+    "cells_not_list": (lambda nb: nb.update(cells=dict(enumerate(nb["cells"]))), "cells is an object, not a list"),
+    "source_not_string": (lambda nb: _graded_cell(nb).update(source=["x = 1\n", 42]),
+                          ".source[1] is a number, not a string"),
+}  # fmt: skip
+# Code that broke the grader's side while the notebook ran: it costs the student mse's 4 points and no more.
+CRASHING = {
+    "surrogate": ('def mse(y_pred, y_true):\n    raise ValueError("\\ud800 \\x00")\n', "ValueError: \ufffd \ufffd"),
+    "memory_bomb": ("def mse(y_pred, y_true):\n    return [[None] * 100_000] * 3\n", "returned a value too large"),
+}
+
+
 def course_command(*args: str, course_root: Path, **popen) -> subprocess.CompletedProcess | subprocess.Popen:
     argv = [sys.executable, "-m", "autograder", *args]
     if popen:
@@ -75,6 +96,12 @@ def course(make_course, tmp_path_factory) -> Path:
     samples.write(samples.fill_stubs(notebook, full), lms / f"{QUOTED}.ipynb")
     samples.write(samples.fill_stubs(notebook, {**full, **MISTAKES["mse_sums"]}), lms / "bob.ipynb")
     samples.write(other_assignment(notebook), lms / "other_assignment.ipynb")
+    for student, (source, _) in CRASHING.items():
+        samples.write(samples.fill_stubs(notebook, {**full, "mse": source}), lms / f"{student}.ipynb")
+    for student, (spoil, _) in MALFORMED.items():
+        spoilt = samples.fill_stubs(notebook, full)
+        spoil(spoilt)
+        samples.write(spoilt, lms / f"{student}.ipynb")
     for student, (data, _) in BAD_INPUTS.items():
         (lms / f"{student}.ipynb").write_bytes(data)
     outside = tmp_path_factory.mktemp("elsewhere") / "someone_elses.ipynb"
@@ -100,7 +127,7 @@ def results_of(course: Path) -> dict[str, dict]:
 def test_the_gradebook_agrees_with_results_json(course):
     results = results_of(course)
     table = scores(Course.at(course), ASSIGNMENT)
-    assert set(table) == set(results) == {"alice", "bob", QUOTED, *REFUSED, *BAD_INPUTS}
+    assert set(table) == set(results) == {"alice", "bob", QUOTED, *REFUSED, *BAD_INPUTS, *MALFORMED, *CRASHING}
     for student, result in results.items():
         assert table[student] == pytest.approx(function_points(result)), student
         assert sum(table[student].values()) == pytest.approx(result["score"]), student
@@ -128,9 +155,9 @@ def test_nbgrader_folders_hold_every_submission(course):
         assert (course / "autograded" / student / ASSIGNMENT / "results.json").is_file(), student
 
 
-@pytest.mark.parametrize("student", [*BAD_INPUTS, *REFUSED])
+@pytest.mark.parametrize("student", [*BAD_INPUTS, *MALFORMED, *REFUSED])
 def test_bad_input_is_a_zero_with_its_reason_everywhere(course, feedback, student):
-    expected = BAD_INPUTS[student][1] if student in BAD_INPUTS else REFUSED[student]
+    expected = {**{name: reason for name, (_, reason) in {**BAD_INPUTS, **MALFORMED}.items()}, **REFUSED}[student]
     result = results_of(course)[student]
     assert result["score"] == 0 and result["max_score"] == 20
     assert expected in result["extra_data"]["load_error"] and expected in result["output"]
@@ -141,6 +168,33 @@ def test_bad_input_is_a_zero_with_its_reason_everywhere(course, feedback, studen
         comments = [c.auto_comment or "" for nb in submission.notebooks for c in nb.comments]
         assert comments and all(expected in comment for comment in comments)
     assert expected in feedback[student] and "0 / 20" in feedback[student]
+
+
+@pytest.mark.parametrize("student", CRASHING)
+def test_a_notebook_that_broke_the_grader_costs_its_student_that_function_only(course, feedback, student):
+    """A lone surrogate in an exception failed the gradebook's write and stopped the batch; a reply of
+    300,000 values took the grader's memory."""
+    expected = CRASHING[student][1]
+    result = Results.read(course / "graded" / student / "results.json")
+    assert result.function_scores() == {"mse": 0, "sgd_step": 4, "train": 6, "loss_landscape": 3, "gradients": 3}
+    assert all(expected in test.output for test in result.by_function()["mse"])
+    with open_gradebook(Course.at(course)) as book:
+        submission = book.find_submission(ASSIGNMENT, student)
+        assert submission.score == 16
+        comments = {c.cell.name: c.auto_comment for nb in submission.notebooks for c in nb.comments}
+        assert expected in comments["mse_solution"]
+    assert "16 / 20" in feedback[student]
+
+
+def test_a_rerun_grades_nothing_again(course):
+    """Every notebook above, the crashing ones too, left a results.json: a rerun regrades none of them. A
+    refused link is never read, so never known to be unchanged: it is refused again."""
+    graded = course / "graded"
+    before = {path.parent.name: path.stat().st_mtime_ns for path in graded.glob("*/results.json")}
+    course_command("grade", ASSIGNMENT, str(course / "lms_download"), "--out", str(graded), course_root=course)
+    after = {path.parent.name: path.stat().st_mtime_ns for path in graded.glob("*/results.json")}
+    assert after.keys() == before.keys()
+    assert [student for student in before if after[student] != before[student]] == ["linked"]
 
 
 def test_every_student_gets_a_feedback_page_with_the_score(course, feedback):

@@ -60,6 +60,12 @@ class Limits:
     # Still to try on a GPU machine: the devices bwrap must bind (/dev/nvidia*), and whether the cap is
     # enough for the driver's pinned memory.
     address_space_limit: bool = True
+    # The trusted side's own ceiling: address space each grading worker process of a local batch may map on
+    # top of what it had at its start (RLIMIT_AS; 0: no ceiling). Importing torch maps about 0.5 GB of it
+    # and grading the line-fit example 0.15 GB more; the decoding budget (testkit/values.py) keeps the worst reply a
+    # sandbox can send to about 0.15 GB more again. 2 GiB leaves the hidden tests' references room and stops
+    # a runaway grader long before the host: past it the submission being graded gets 0, and the batch goes on.
+    grader_memory_mb: int = 2048
 
     def for_worker(self) -> dict:
         return dataclasses.asdict(self)

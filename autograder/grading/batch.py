@@ -1,8 +1,13 @@
 """`course grade`: grade a folder of submissions in parallel and write results.json files and grades.csv.
 
-Each worker process owns one warm sandbox and grades one submission after another. Only this (parent)
-process writes files, each atomically, after the submission's sandboxed process is gone; a rerun skips
-submissions whose results.json came from the same notebook bytes unless forced.
+Each worker process owns one warm sandbox and grades one submission after another, under a memory ceiling
+(Limits.grader_memory_mb), so that no reply from a sandbox can take the host. Only this (parent) process
+writes files, each atomically, after the submission's sandboxed process is gone; a rerun skips submissions
+whose results.json came from the same notebook bytes unless forced.
+
+A batch survives any notebook: an exception while reading, grading or recording one submission becomes that
+student's row, with 0 and the reason, and grading goes on. Only what no submission can cause stops it: a
+KitError while grading (the course or the machine is not fit to grade), or a gradebook that takes no row.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import logging
 import multiprocessing
 import os
+import resource
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -19,10 +26,13 @@ from pathlib import Path
 
 from autograder.course import Assignment
 from autograder.course.files import atomic_write
-from autograder.grading.engine import Grader, check_isolation
+from autograder.errors import KitError
+from autograder.grading.engine import Grader, check_isolation, grading_failed
 from autograder.grading.jobs import Job, NoSubmissions, discover, late_info
 from autograder.grading.notebook import fingerprint
 from autograder.grading.results import Results, functions_of
+
+log = logging.getLogger(__name__)
 
 
 def results_path(out: Path, student: str) -> Path:
@@ -55,8 +65,23 @@ def previous_seeds(out: Path, job: Job) -> dict[str, int]:
 _grader: Grader | None = None
 
 
+def cap_memory(megabytes: int) -> None:
+    """Let this process map at most `megabytes` more than it has mapped now (RLIMIT_AS; 0: no cap). Past it
+    an allocation fails with MemoryError, which costs the submission being graded, never the host."""
+    if not megabytes:
+        return
+    try:  # what is mapped already (the parent's pages, for a forked worker) is not the grading's
+        mapped = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    except OSError:  # no /proc (macOS): the cap is the whole address space
+        mapped = 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)  # a lower limit already set (ulimit -v) stays
+    cap = min(limit for limit in (mapped + megabytes * 2**20, soft, hard) if limit != resource.RLIM_INFINITY)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
 def _init_worker(assignment: Assignment, require_isolation: bool) -> None:
     global _grader
+    cap_memory(assignment.limits().grader_memory_mb)
     # The hidden tests' reference solutions need torch: import it while the sandbox starts (mostly waiting).
     importer = threading.Thread(target=importlib.import_module, args=("torch",))
     importer.start()
@@ -69,7 +94,12 @@ def _init_worker(assignment: Assignment, require_isolation: bool) -> None:
 
 def _grade(args: tuple[Job, dict | None]) -> tuple[Job, Results]:
     job, seeds = args
-    return job, _grader.grade(job.notebook, seeds=seeds, refused=job.refused)
+    try:
+        return job, _grader.grade(job.notebook, seeds=seeds, refused=job.refused)
+    except KitError:
+        raise
+    except Exception as exc:  # MemoryError included: this notebook's row says so, the others are graded
+        return job, grading_failed(_grader.assignment, job.notebook, exc)
 
 
 # -- the batch -------------------------------------------------------------------------------------------
@@ -107,13 +137,17 @@ def grade_all(
     check_isolation(assignment, require_isolation)  # refused here, before any worker starts
     workers = max(1, min(workers, len(jobs)))
     tasks = [(job, (seeds or {}).get(job.student)) for job in jobs]
-    if workers == 1:
-        _init_worker(assignment, require_isolation)
+    if workers == 1:  # graded in this process: its own memory limit comes back afterwards
+        address_space = resource.getrlimit(resource.RLIMIT_AS)
         try:
-            for task in tasks:
-                on_result(*_grade(task))
+            _init_worker(assignment, require_isolation)
+            try:
+                for task in tasks:
+                    on_result(*_grade(task))
+            finally:
+                _grader.close()
         finally:
-            _grader.close()
+            resource.setrlimit(resource.RLIMIT_AS, address_space)
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_init_worker, initargs=(assignment, require_isolation)) as pool:
@@ -179,12 +213,19 @@ def grade_folder(
     policy = assignment.late_policy()
 
     def record(job: Job, results: Results) -> None:
-        if policy is not None:
-            results = results.with_extra(late=late_info(policy, job, results.score, use_mtime))
-        # results.json is the mark of a finished submission, so it is written last: a batch killed
-        # in between regrades this submission on the next run, and on_result replaces, never duplicates.
-        if on_result is not None:
-            on_result(job, results)
+        # results.json is the mark of a finished submission, so it is written last, whatever happened before:
+        # a batch killed in between regrades this submission on the next run (on_result replaces, never
+        # duplicates), and one that failed to record it does not try again.
+        try:
+            if policy is not None:
+                results = results.with_extra(late=late_info(policy, job, results.score, use_mtime))
+            if on_result is not None:
+                on_result(job, results)
+        except Exception as exc:
+            log.error("recording %s's grades failed", job.student, exc_info=exc)
+            results = results.zeroed(f"its grades could not be recorded ({type(exc).__name__}: {str(exc)[:300]})")
+            if on_result is not None:
+                on_result(job, results)  # a gradebook that takes not even this row stops the batch
         results.write(results_path(out, job.student))
         progress.step()
 

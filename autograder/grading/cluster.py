@@ -13,8 +13,9 @@ code still runs only in the workers' sandboxes, and only plain data comes out of
 
 A worker process grades one submission at a time (the hidden tests run in its process, as pytest does); to
 use every core of a machine, start one worker process per core (`dask worker --nworkers N --nthreads 1`).
-A worker that dies mid-task (SIGKILL, a lost machine) costs a retry on another worker; a submission that
-kills `distributed.scheduler.allowed-failures` + 1 workers in a row is recorded with that reason.
+A worker that dies mid-task (SIGKILL, a lost machine, its nanny's --memory-limit) costs a retry on another
+worker; a submission that kills `distributed.scheduler.allowed-failures` + 1 workers in a row is recorded
+with that reason. Any other exception while grading a submission is that student's row, as in a local batch.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from autograder.course import Assignment
 from autograder.errors import KitError
 from autograder.grading.bundle import bundle, unpack
-from autograder.grading.engine import Grader, check_isolation, not_graded
+from autograder.grading.engine import Grader, check_isolation, grading_failed, not_graded
 from autograder.grading.jobs import Job
 from autograder.grading.results import Results
 from autograder.sandbox.launcher import IsolationRefused
@@ -84,7 +85,12 @@ def grade_task(digest: str, data: bytes, name: str, notebook: bytes | None, seed
             path = Path(folder) / f"{name}.ipynb"
             if notebook is not None:
                 path.write_bytes(notebook)
-            return _graders[key].grade(path, seeds=seeds)
+            try:
+                return _graders[key].grade(path, seeds=seeds)
+            except KitError:
+                raise
+            except Exception as exc:  # as in a local batch: this notebook's row says so, the others are graded
+                return grading_failed(assignment, path, exc)
 
 
 # -- the client side -------------------------------------------------------------------------------------

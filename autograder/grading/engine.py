@@ -202,3 +202,12 @@ def not_graded(assignment: Assignment, notebook: Path, reason: str) -> Results:
     """Results for a notebook that is not run at all (refused, or no sandbox to run it in): every test
     fails with `reason`."""
     return grade_notebook(assignment, notebook, None, refused=reason)
+
+
+def grading_failed(assignment: Assignment, notebook: Path, exc: Exception) -> Results:
+    """Results for a notebook the grader failed on (`exc` escaped while reading or grading it): every test
+    fails saying so. It counts as this notebook's grading (its sha256 is kept), so a rerun does not fail on
+    it again; `course grade --force` tries it anew."""
+    log.error("the grader failed on %s", notebook, exc_info=exc)
+    reason = f"the grader failed on this notebook ({type(exc).__name__}: {str(exc)[:300]})"
+    return not_graded(assignment, notebook, reason).with_extra(notebook_sha256=fingerprint(notebook))

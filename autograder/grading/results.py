@@ -4,9 +4,11 @@ back from results.json.
 results.json is written by the grader but kept beside student files and read back by the gradebook, the
 feedback pages, the report and the exports. Every consumer asks a `Results` instead of re-summing a dict, so
 a malformed or hand-edited file is read the same way everywhere: tests that are not objects are left out,
-`extra_data` that is missing or null is empty, numbers that are not finite count as 0. A test is known by its
-`id` (pytest's node id, stable when its docstring changes); files written before ids existed read their
-display name as the id.
+`extra_data` that is missing or null is empty, numbers that are not finite count as 0. Every string in it
+is made safe when a `Results` is made (see course/safe_text.py), so what the student's code wrote reaches
+results.json, the gradebook, CSV and pages without a lone surrogate or NUL. A test is known by its `id`
+(pytest's node id, stable when its docstring changes); files written before ids existed read their display
+name as the id.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course.files import atomic_write
+from autograder.course.safe_text import safe_data
 
 
 def _number(value: Any) -> float:
@@ -41,6 +44,9 @@ class Test:
 class Results:
     data: dict  # the results.json as written (Gradescope's schema with extra_data)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", safe_data(self.data))
+
     @classmethod
     def read(cls, path: Path) -> Results:
         return cls(json.loads(path.read_text(encoding="utf-8")))
@@ -59,6 +65,15 @@ class Results:
     def with_extra(self, **fields) -> Results:
         """A copy with these extra_data fields set (e.g. late=...)."""
         return Results({**self.data, "extra_data": {**self.extra, **fields}})
+
+    def zeroed(self, reason: str) -> Results:
+        """These results as not graded, for `reason`: every test failed with it as its output, and nothing the
+        student's code produced kept. The notebook's sha256 stays, so a rerun does not grade it again."""
+        tests = [{**t, "score": 0.0, "status": "failed", "output": reason} for t in self.data.get("tests") or []
+                 if isinstance(t, dict)]  # fmt: skip
+        kept = {key: self.extra[key] for key in ("assignment", "notebook", "notebook_sha256") if key in self.extra}
+        return Results({**self.data, "score": 0.0, "output": f"This notebook could not be graded: {reason}.",
+                        "tests": tests, "extra_data": {**kept, "load_error": reason}})  # fmt: skip
 
     def to_gradescope(self, visibility: str) -> dict:
         """Gradescope's documented results schema, without the kit's extra data."""

@@ -22,7 +22,7 @@ from autograder.sandbox.inside import protocol
 from autograder.sandbox.inside.protocol import ErrorKind
 from autograder.sandbox.launcher import Sandbox, SandboxError
 from autograder.testkit.calls import CallError, CallResult
-from autograder.testkit.values import Handle, decode, to_spec
+from autograder.testkit.values import Budget, Handle, TooLarge, decode, to_spec
 
 TIMEOUTS_BEFORE_GIVING_UP = 2  # a function that never returned but ran past the call limit this often
 GRACE_SECONDS = 3.0  # beyond the in-sandbox alarm, before the grader kills a process that ignores it
@@ -336,8 +336,14 @@ class Submission:
         handle = reply.get("handle")
         if handle is not None and type(handle) is not int:
             raise protocol.ProtocolError("handle is not an int")
+        budget = Budget()  # one for the whole reply: the result and every argument after the call
+        try:
+            value = decode(reply.get("result"), budget=budget)
+            after = tuple(decode(a, budget=budget) for a in args_after)
+        except TooLarge as exc:  # the student's value, not a broken protocol: this call fails, the process lives
+            error = CallError(ErrorKind.TOO_LARGE, str(exc))
+            return CallResult(ok=False, error=error, output=text, seconds=float(seconds))
         return CallResult(
-            ok=True, value=decode(reply.get("result")), args_after=tuple(decode(a) for a in args_after),
-            backward_error=backward_error, output=text, seconds=float(seconds),
-            handle=None if handle is None else Handle(handle),
+            ok=True, value=value, args_after=after, backward_error=backward_error, output=text,
+            seconds=float(seconds), handle=None if handle is None else Handle(handle),
         )  # fmt: skip

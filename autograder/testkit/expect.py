@@ -80,6 +80,8 @@ def require_ok(result: CallResult, fn: str, hints: Mapping[str, str] | None = No
         raise Mistake(f"{fn} is not a function: a later cell seems to assign something else to that name.")
     if kind == ErrorKind.TIMEOUT:
         raise Mistake(f"{fn} did not finish in time ({text}). Look for a loop that never ends.")
+    if kind == ErrorKind.TOO_LARGE:
+        raise Mistake(f"{fn} {text}.")
     if kind in (ErrorKind.CRASHED, ErrorKind.UNAVAILABLE, ErrorKind.MALFORMED, ErrorKind.NOT_CALLED_AGAIN):
         raise Mistake(f"{fn} could not be graded: {text or 'the notebook process stopped'}.")
     message = f"{fn} raised {kind}: {text[:MAX_MESSAGE_CHARS]}{where}"

@@ -2,8 +2,9 @@
 
 `spec_*` functions build the JSON argument specs the sandbox turns into tensors, models, generators and
 functions. `decode` rebuilds what the sandbox sent into `Value`s, checking every field's type strictly:
-a malformed message is a ProtocolError, never a pass. Nothing here calls a method on an object the
-student made; those objects never leave the sandbox.
+a malformed message is a ProtocolError, never a pass. One reply decodes within one `Budget` of values and
+bytes: a value past it is `TooLarge`, the student's error, before it can take the grader's memory. Nothing
+here calls a method on an object the student made; those objects never leave the sandbox.
 """
 
 from __future__ import annotations
@@ -20,6 +21,18 @@ from autograder.sandbox.inside.protocol import NUMERIC_DTYPES, VALUE_KINDS, Prot
 
 MAX_DIMS = 8
 MAX_STR_CHARS = 1_000
+# One reply (a call's result and its arguments after the call), all nesting counted. Each Value costs the
+# grader about 1 kB, so 100,000 of them stay near 100 MB; the largest reply of the kit's assignments is a
+# few thousand (a training run's losses, a loader's batches). `[[None] * 100_000] * 39` is 3.9 million
+# values in a 58 MB message, within every per-message and per-list limit: decoded, 3.7 GB.
+MAX_REPLY_VALUES = 100_000
+# Tensor data (as float64) and string characters in one reply. 48 MB is what the 64 MB message limit can
+# carry in base64; this keeps a reply of many tensors from adding up to more than one could.
+MAX_REPLY_BYTES = 48 * 1024 * 1024
+TOO_LARGE = (
+    f"returned a value too large to grade (over {MAX_REPLY_VALUES:,} values or {MAX_REPLY_BYTES // 2**20} MB "
+    "in all, nested values counted)"
+)
 
 
 # -- argument specs (grader -> sandbox) ------------------------------------------------------------------
@@ -132,6 +145,28 @@ _WORDS = {
 }
 
 
+class TooLarge(ProtocolError):
+    """The reply is well-formed but more than the grader decodes (see Budget): the student's error."""
+
+
+@dataclasses.dataclass
+class Budget:
+    """What is left to decode of one reply; every decode() of that reply spends from the same one."""
+
+    values: int = MAX_REPLY_VALUES
+    bytes: int = MAX_REPLY_BYTES
+
+    def spend(self, values: int = 0, nbytes: int = 0) -> None:
+        self.afford(values, nbytes)
+        self.values -= values
+        self.bytes -= nbytes
+
+    def afford(self, values: int = 0, nbytes: int = 0) -> None:
+        """TooLarge unless this much is left: a list too long for the budget fails before its first item."""
+        if values > self.values or nbytes > self.bytes:
+            raise TooLarge(TOO_LARGE)
+
+
 def _expect(condition: bool, what: str) -> None:
     if not condition:
         raise ProtocolError(f"malformed value from the sandbox: {what}")
@@ -143,11 +178,12 @@ def _flag(obj: dict, key: str) -> bool:
     return value
 
 
-def _array(obj: dict, shape: tuple[int, ...]) -> np.ndarray | None:
+def _array(obj: dict, shape: tuple[int, ...], budget: Budget) -> np.ndarray | None:
     data = obj.get("data")
     if data is None:
         return None
     _expect(type(data) is str, "data is not a string")
+    budget.spend(nbytes=8 * math.prod(shape))  # before the copy is made
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
@@ -156,7 +192,10 @@ def _array(obj: dict, shape: tuple[int, ...]) -> np.ndarray | None:
     return np.frombuffer(raw, dtype=np.float64).reshape(shape).copy()
 
 
-def decode(obj, depth: int = 0) -> Value:
+def decode(obj, depth: int = 0, budget: Budget | None = None) -> Value:
+    """The Value the sandbox described in `obj`. Pass one `budget` to every decode of the same reply."""
+    budget = Budget() if budget is None else budget
+    budget.spend(values=1)
     _expect(isinstance(obj, dict) and depth <= 6, "not an object")
     kind = obj.get("kind")
     _expect(kind in VALUE_KINDS, f"unknown kind {kind!r}")
@@ -166,6 +205,7 @@ def decode(obj, depth: int = 0) -> Value:
         python_type = {"bool": bool, "int": int, "str": str}[kind]
         _expect(type(obj.get("value")) is python_type, f"{kind} value has the wrong type")
         value = obj["value"][:MAX_STR_CHARS] if kind == "str" else obj["value"]  # it may end up in a message
+        budget.spend(nbytes=len(value) if kind == "str" else 0)
         return Value(kind, value=value)
     if kind == "float":
         value = obj.get("value")
@@ -175,14 +215,15 @@ def decode(obj, depth: int = 0) -> Value:
         items = obj.get("items")
         length = obj.get("length")
         _expect(isinstance(items, list) and type(length) is int, "list without items")
-        return Value(kind, items=tuple(decode(item, depth + 1) for item in items), length=length)
+        budget.afford(values=len(items))
+        return Value(kind, items=tuple(decode(item, depth + 1, budget) for item in items), length=length)
     if kind in ("tensor", "ndarray"):
         dtype, shape = obj.get("dtype"), obj.get("shape")
         _expect(type(dtype) is str and len(dtype) < 40, "dtype is not a string")
         _expect(isinstance(shape, list) and len(shape) <= MAX_DIMS, "shape is not a list")
         _expect(all(type(n) is int and n >= 0 for n in shape), "shape has a bad dimension")
         shape = tuple(shape)
-        array = _array(obj, shape) if dtype in NUMERIC_DTYPES else None
+        array = _array(obj, shape, budget) if dtype in NUMERIC_DTYPES else None
         grad = obj.get("grad")
         version = obj.get("version", 0)
         _expect(type(version) is int, "version is not an int")
@@ -190,24 +231,24 @@ def decode(obj, depth: int = 0) -> Value:
             kind, array=array, dtype=dtype, shape=shape, version=version,
             requires_grad=_flag(obj, "requires_grad"), has_grad_fn=_flag(obj, "has_grad_fn"),
             is_leaf=obj.get("is_leaf", True) is True,
-            grad=None if grad is None else decode(grad, depth + 1),
+            grad=None if grad is None else decode(grad, depth + 1, budget),
         )  # fmt: skip
     if kind == "dict":
         entries, length = obj.get("entries"), obj.get("length")
         _expect(isinstance(entries, list) and type(length) is int, "dict without entries")
-        return Value(kind, fields=_named(entries, depth), length=length)
+        return Value(kind, fields=_named(entries, depth, budget), length=length)
     if kind == "module":
         children, training = obj.get("children"), obj.get("training")
         _expect(isinstance(children, list) and type(training) is bool, "module without children or training flag")
         _expect(all(_is_pair(c) and type(c[1]) is str for c in children), "module children are not name/type pairs")
         return Value(
             kind, type_name=_type_name(obj), training=training, children=tuple((n, t[:200]) for n, t in children),
-            fields=_named(obj.get("parameters"), depth), buffers=_named(obj.get("buffers"), depth),
+            fields=_named(obj.get("parameters"), depth, budget), buffers=_named(obj.get("buffers"), depth, budget),
         )  # fmt: skip
     if kind == "optimizer":
-        return Value(kind, type_name=_type_name(obj), state=decode(obj.get("state"), depth + 1))
+        return Value(kind, type_name=_type_name(obj), state=decode(obj.get("state"), depth + 1, budget))
     if kind == "generator":
-        state = decode(obj.get("state"), depth + 1)
+        state = decode(obj.get("state"), depth + 1, budget)
         _expect(state.kind == "tensor", "generator state is not a tensor")
         return Value(kind, state=state)
     return Value("opaque", type_name=_type_name(obj))
@@ -223,9 +264,10 @@ def _is_pair(item) -> bool:
     return isinstance(item, list) and len(item) == 2 and type(item[0]) is str
 
 
-def _named(entries, depth: int) -> dict[str, Value]:
+def _named(entries, depth: int, budget: Budget) -> dict[str, Value]:
     """[[name, value], ...] as a dict of decoded values; names must be strings, and unique."""
     _expect(isinstance(entries, list) and all(_is_pair(e) for e in entries), "entries are not name/value pairs")
-    named = {name[:200]: decode(value, depth + 1) for name, value in entries}
+    budget.afford(values=len(entries))
+    named = {name[:200]: decode(value, depth + 1, budget) for name, value in entries}
     _expect(len(named) == len(entries), "an entry name appears twice")
     return named

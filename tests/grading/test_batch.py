@@ -1,13 +1,22 @@
-"""Finding submissions in both layouts, the grades table, and reruns that skip unchanged notebooks."""
+"""Finding submissions in both layouts, the grades table, reruns that skip unchanged notebooks, a batch that
+survives an exception on any one submission, and the grading workers' memory ceiling."""
 
 import csv
 import io
 import json
+import multiprocessing
+import resource
+import subprocess
+import sys
 
 import pytest
 
+from autograder.devtools import samples
+from autograder.grading import batch
 from autograder.grading.batch import already_graded, discover, grade_folder, grades_csv, results_path
-from autograder.grading.jobs import NoSubmissions
+from autograder.grading.jobs import Job, NoSubmissions
+from autograder.grading.notebook import fingerprint
+from autograder.grading.results import Results
 
 
 def test_nbgrader_layout_and_flat_folder(tmp_path):
@@ -59,8 +68,6 @@ def test_rerun_skips_only_unchanged_notebooks(tmp_path):
     (job,) = discover("line_fit", tmp_path)
     out = tmp_path / "out"
     assert not already_graded(out, job)
-    from autograder.grading.notebook import fingerprint
-
     results_path(out, "alice").parent.mkdir(parents=True)
     results_path(out, "alice").write_text(json.dumps({"extra_data": {"notebook_sha256": fingerprint(notebook)}}))
     assert already_graded(out, job)
@@ -92,3 +99,140 @@ def test_links_and_paths_outside_the_submissions_are_refused_not_followed(tmp_pa
     assert "symbolic link" in jobs["alice"].refused and "symbolic link" in jobs["bob"].refused
     assert "symbolic link" in jobs["carol"].refused  # the student's folder itself is the link
     assert jobs["dave"].refused is None
+
+
+# -- a batch survives any notebook -----------------------------------------------------------------------
+
+
+class ExplodingGrader:
+    """Grades every notebook full marks, but raises on boom.ipynb, as a grader bug would."""
+
+    def __init__(self, assignment, require_isolation):
+        self.assignment = assignment
+
+    def grade(self, notebook, seeds=None, refused=None) -> Results:
+        if notebook.stem == "boom":
+            raise AttributeError("'str' object has no attribute 'get'")
+        test = {"id": "t", "name": "mse: t", "score": 4.0, "max_score": 4.0, "status": "passed", "tags": ["mse"]}
+        return Results({"score": 4.0, "max_score": 4.0, "tests": [test],
+                        "extra_data": {"notebook_sha256": fingerprint(notebook)}})  # fmt: skip
+
+    def close(self) -> None:
+        pass
+
+
+def flat_folder(tmp_path, *students):
+    for student in students:
+        (tmp_path / "lms" / f"{student}.ipynb").parent.mkdir(exist_ok=True)
+        (tmp_path / "lms" / f"{student}.ipynb").write_text(json.dumps({"cells": [], "student": student}))
+    return tmp_path / "lms"
+
+
+@pytest.mark.slow
+def test_an_exception_while_grading_one_notebook_costs_that_student_only(line_fit, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "Grader", ExplodingGrader)
+    submissions, out = flat_folder(tmp_path, "alice", "boom", "carol"), tmp_path / "out"
+    graded = grade_folder(line_fit, submissions, out, workers=1)
+    assert graded["alice"].score == graded["carol"].score == 4
+    boom = graded["boom"]
+    assert boom.score == 0 and boom.max_score == 20  # every hidden test of line_fit, each failed with the reason
+    assert "the grader failed on this notebook (AttributeError" in boom.load_error
+    assert all(not test.passed and "the grader failed" in test.output for test in boom.tests)
+    assert "boom" in (out / "grades.csv").read_text()
+    written = {path: path.stat().st_mtime_ns for path in out.glob("*/results.json")}
+    grade_folder(line_fit, submissions, out, workers=1)  # a rerun does not fail on it again
+    assert {path: path.stat().st_mtime_ns for path in out.glob("*/results.json")} == written
+
+
+def test_a_row_the_gradebook_refuses_becomes_a_zero_with_the_reason(line_fit, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "Grader", ExplodingGrader)
+    submissions, out = flat_folder(tmp_path, "alice", "bob"), tmp_path / "out"
+    recorded = {}
+
+    def record(job, results):
+        if job.student == "bob" and not results.load_error:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        recorded[job.student] = results
+
+    graded = grade_folder(line_fit, submissions, out, workers=1, on_result=record)
+    assert graded["alice"].score == recorded["alice"].score == 4
+    assert graded["bob"].score == recorded["bob"].score == 0
+    assert "its grades could not be recorded (UnicodeEncodeError" in recorded["bob"].load_error
+    assert already_graded(out, discover("line_fit", submissions)[1])  # written, so a rerun does not stall on it
+
+
+def test_a_gradebook_that_takes_no_row_at_all_stops_the_batch(line_fit, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "Grader", ExplodingGrader)
+
+    def record(job, results):
+        raise PermissionError("gradebook.db is read-only")
+
+    with pytest.raises(PermissionError):
+        grade_folder(line_fit, flat_folder(tmp_path, "alice"), tmp_path / "out", workers=1, on_result=record)
+    assert not (tmp_path / "out" / "alice" / "results.json").exists()
+
+
+# -- the grader's own memory ceiling ---------------------------------------------------------------------
+
+
+def _allocate(megabytes: int) -> str:
+    batch.cap_memory(256)
+    try:
+        bytearray(megabytes * 2**20)
+    except MemoryError:
+        return "MemoryError"
+    return "allocated"
+
+
+def test_the_memory_ceiling_stops_an_allocation_past_it_and_only_that():
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_allocate, (100,)) == "allocated"
+        assert pool.apply(_allocate, (1024,)) == "MemoryError"
+
+
+def _capped_under(lower_mb: int) -> bool:
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    mapped = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+    lower = mapped + lower_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (lower, hard))
+    batch.cap_memory(2**20)  # a ceiling of a TB: the lower limit a TA set with ulimit -v stays
+    return resource.getrlimit(resource.RLIMIT_AS)[0] == lower
+
+
+def test_a_lower_limit_already_set_stays():
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_capped_under, (512,))
+
+
+@pytest.mark.slow
+def test_torch_imports_and_computes_under_the_default_ceiling():
+    code = (
+        "from autograder.course.limits import Limits; from autograder.grading.batch import cap_memory; "
+        "cap_memory(Limits().grader_memory_mb); import torch; print(torch.ones(1000, 1000).sum().item())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "1000000.0", done.stderr[-2000:]
+
+
+MEMORY_BOMB = "def mse(y_pred, y_true):\n    return [[None] * 100_000] * 39\n"  # 3.9 million values, 58 MB
+
+
+def _grade_and_measure(job) -> tuple[Results, float]:
+    _, results = batch._grade((job, None))
+    return results, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.slow
+def test_the_memory_bomb_is_graded_within_its_budget_and_a_gigabyte(released_course, release_notebook, tmp_path):
+    """`mse` returning `[[None] * 100_000] * 39` took a grading worker to 3.5 GB and 210 s before the decoding
+    budget; it costs mse its points and nothing else, in a worker that stays near a correct notebook's size."""
+    line_fit = released_course.assignment("line_fit")
+    sources = {**samples.reference_sources(line_fit), "mse": MEMORY_BOMB}
+    notebook = samples.write(samples.fill_stubs(samples.read(release_notebook), sources), tmp_path / "bomb.ipynb")
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1, initializer=batch._init_worker, initargs=(line_fit, False)) as pool:
+        results, peak_mb = pool.apply(_grade_and_measure, (Job("bomb", notebook),))
+    print(f"\nmemory bomb: the grading worker's peak RSS was {peak_mb:.0f} MB, grading took "
+          f"{results.execution_time:.1f} s")  # fmt: skip
+    assert results.function_scores() == {"mse": 0, "sgd_step": 4, "train": 6, "loss_landscape": 3, "gradients": 3}
+    assert peak_mb < 1024 and results.execution_time < line_fit.limits().submission_seconds

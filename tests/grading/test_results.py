@@ -77,3 +77,27 @@ def test_written_and_read_back_whole(tmp_path):
     Results(DATA).write(path)
     assert Results.read(path).data == DATA
     assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # no temporary file left behind
+
+
+def test_strings_from_the_sandbox_are_safe_in_every_results(tmp_path):
+    """A student's ValueError("\\ud800") reached results.json and then failed the gradebook's write."""
+    extra = {**DATA["extra_data"], "events": ["\x1b[2J"], "evidence": {"\udcff": ["\ud800"]}}
+    tests = [{**DATA["tests"][1], "output": "ValueError: \ud800"}]
+    hostile = {**DATA, "output": "note \x00", "tests": tests, "extra_data": extra}
+    for results in (Results(hostile), Results.of(hostile), Results(DATA).with_extra(note="\ud800")):
+        text = results.to_json()
+        json.loads(text)  # and no character in it that UTF-8 cannot encode:
+        assert json.dumps(results.data, ensure_ascii=False).encode("utf-8")
+    typed = Results(hostile)
+    assert typed.tests[0].output == "ValueError: \ufffd" and typed.output == "note \ufffd"
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(hostile))  # escaped by json.dumps, so a file can hold it
+    assert Results.read(path).events == ["\ufffd[2J"]
+
+
+def test_zeroed_keeps_the_tests_and_the_notebook_but_nothing_the_student_made():
+    zeroed = Results(DATA).zeroed("its grades could not be recorded")
+    assert zeroed.score == 0 and zeroed.max_score == 5 and zeroed.load_error == "its grades could not be recorded"
+    assert [t.id for t in zeroed.tests] == [t.id for t in Results(DATA).tests]
+    assert all(not t.passed and t.score == 0 and t.output == "its grades could not be recorded" for t in zeroed.tests)
+    assert zeroed.notebook_sha256 == "ab" and zeroed.events == [] and zeroed.evidence() == {}

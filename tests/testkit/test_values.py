@@ -1,12 +1,22 @@
 """The trusted decoder accepts plain data only, with strict types: a malformed reply never passes."""
 
 import base64
+import socket
+import threading
 
 import numpy as np
 import pytest
 
-from autograder.sandbox.inside.protocol import ProtocolError
-from autograder.testkit.values import decode, spec_tensor
+from autograder.sandbox.inside.protocol import MAX_MESSAGE_VALUES, ProtocolError, receive, send
+from autograder.testkit.values import (
+    MAX_REPLY_BYTES,
+    MAX_REPLY_VALUES,
+    MAX_STR_CHARS,
+    Budget,
+    TooLarge,
+    decode,
+    spec_tensor,
+)
 
 
 def tensor_message(array, **extra):
@@ -81,3 +91,48 @@ def test_models_dicts_optimizers_and_generators_are_decoded_strictly():
     state = {"kind": "dict", "entries": [["lr", {"kind": "float", "value": 0.1}]], "length": 1}
     optimizer = decode({"kind": "optimizer", "type": "torch.optim.adam.Adam", "state": state})
     assert optimizer.state.fields["lr"].value == 0.1 and optimizer.describe().endswith("torch.optim.adam.Adam")
+
+
+def nones(n: int) -> dict:
+    return {"kind": "list", "items": [{"kind": "none"}] * n, "length": n}
+
+
+def test_one_reply_decodes_within_one_budget_of_values():
+    """`[[None] * 100_000] * 39` is within every per-list limit; nested values count toward one budget."""
+    with pytest.raises(TooLarge, match="returned a value too large to grade"):
+        decode(nones(MAX_REPLY_VALUES))
+    with pytest.raises(TooLarge):  # a list longer than what is left fails before its first item is decoded
+        decode({"kind": "list", "items": ["not a value"] * 10, "length": 10}, budget=Budget(values=5))
+    decode({"kind": "list", "items": [nones(48)] * 2, "length": 2}, budget=Budget(values=99))  # 1 + 2 * (1 + 48)
+    with pytest.raises(TooLarge):
+        decode({"kind": "list", "items": [nones(49)] * 2, "length": 2}, budget=Budget(values=99))
+    budget = Budget(values=99)  # the result and the arguments after the call share one
+    decode(nones(49), budget=budget)
+    with pytest.raises(TooLarge):
+        decode(nones(49), budget=budget)
+
+
+def test_one_reply_decodes_within_one_budget_of_bytes():
+    with pytest.raises(TooLarge):  # before its data is decoded
+        decode({**tensor_message([1.0]), "shape": [MAX_REPLY_BYTES // 8 + 1]})
+    kilobyte = tensor_message(np.zeros(128))
+    decode({"kind": "tuple", "items": [kilobyte] * 4, "length": 4}, budget=Budget(bytes=4096))
+    with pytest.raises(TooLarge):
+        decode({"kind": "tuple", "items": [kilobyte] * 5, "length": 5}, budget=Budget(bytes=4096))
+    text = {"kind": "str", "value": "x" * MAX_STR_CHARS}
+    decode(text, budget=Budget(bytes=MAX_STR_CHARS))
+    with pytest.raises(TooLarge):
+        decode(text, budget=Budget(bytes=MAX_STR_CHARS - 1))
+
+
+def test_a_message_of_too_many_values_is_refused_before_it_is_parsed():
+    """Parsing 4 million `{"kind": "none"}` costs the reader a GB before any decoder can count them."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        message = {"op": "reply", "result": nones(MAX_MESSAGE_VALUES)}
+        threading.Thread(target=send, args=(theirs, message)).start()
+        with pytest.raises(ProtocolError, match="too large to grade"):
+            receive(ours)
+        message["result"] = nones(MAX_MESSAGE_VALUES - 10)
+        threading.Thread(target=send, args=(theirs, message)).start()
+        assert receive(ours) == message

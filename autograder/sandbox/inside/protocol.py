@@ -28,10 +28,16 @@ class ErrorKind:
     UNAVAILABLE = "Unavailable"  # no process to call into (unreadable notebook, no sandbox, budget used up)
     MALFORMED = "Malformed"  # the reply broke the protocol (student code wrote to the connection)
     NOT_CALLED_AGAIN = "NotCalledAgain"  # an earlier call to the function ended the process or never returned
+    TOO_LARGE = "TooLarge"  # the reply holds more values or bytes than the grader decodes
     NOT_IMPLEMENTED = "NotImplementedError"  # the released stub, untouched
 
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a reply bigger than this is a protocol error, not a result
+# Objects and lists in one message, counted by their opening brackets before it is parsed: parsed, each costs
+# the reader about 250 bytes, so 64 MB of `{"kind":"none"}` (4 million of them) would cost a GB. Far above
+# what the trusted side decodes of one reply (testkit/values.py, MAX_REPLY_VALUES), which says "too large to
+# grade" more kindly; a message past this one was not written by the sandbox's own describe.
+MAX_MESSAGE_VALUES = 500_000
 
 # Kinds of values a message may describe; anything else is rejected by the trusted decoder.
 VALUE_KINDS = frozenset(
@@ -86,8 +92,11 @@ def receive(sock: socket.socket) -> dict:
     (size,) = HEADER.unpack(_recv_exactly(sock, HEADER.size))
     if size > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"message of {size} bytes exceeds the {MAX_MESSAGE_BYTES}-byte limit")
+    data = _recv_exactly(sock, size)
+    if data.count(b"{") + data.count(b"[") > MAX_MESSAGE_VALUES:  # braces in strings count too: an upper bound
+        raise ProtocolError(f"message holds over {MAX_MESSAGE_VALUES:,} values, a value too large to grade")
     try:
-        message = json.loads(_recv_exactly(sock, size))
+        message = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(f"message is not JSON: {str(exc)[:200]}") from None
     except (RecursionError, ValueError):  # nested too deeply, or an integer too long to convert
