@@ -13,6 +13,10 @@ gets wrong fixed on the way through:
 - The results of the hidden tests sit next to each test cell (`test_<function>`): every test's name,
   points, pass/fail and message, and the function's score; a summary with the total is at the top.
   Everything that came from results.json is inserted as escaped text.
+- nbgrader copies the student's HTML into the page (markdown, raw cells, saved outputs, metadata), where
+  it would run in the TA's browser and could hide or fake the results. Here the notebook is rebuilt from
+  plain fields and every piece of HTML made from it goes through sanitize.py's allow-list: nothing of the
+  student's runs, styles or frames; their pictures stay.
 - A student's own cells are capped (long sources and prints cut, pictures beyond a budget dropped with a
   note), so a page stays a few hundred kilobytes to about a megabyte.
 - A notebook nbgrader cannot render (unreadable, not in the gradebook) still gets a page in the same
@@ -37,7 +41,7 @@ from typing import Any
 from autograder.course import Course
 from autograder.course.cells import GRADE_CELL_PREFIX
 from autograder.grading.results import Results
-from autograder.pages import figures
+from autograder.pages import figures, sanitize
 from autograder.pages.evidence import EvidenceError, read_evidence
 from autograder.pages.math import markdown_with_mathml
 from autograder.pages.text import esc as _esc
@@ -255,7 +259,7 @@ class _Student:
 
 def _nbgrader_classes():
     """nbgrader's pieces and our two preprocessors (imported late: nbgrader takes a while to import)."""
-    from jinja2 import DictLoader
+    from jinja2 import DictLoader, pass_context
     from nbconvert.exporters import HTMLExporter
     from nbconvert.preprocessors import Preprocessor
     from nbgrader import utils
@@ -270,6 +274,18 @@ def _nbgrader_classes():
             # mathjax.html.j2 shadows nbconvert's: no script from a CDN (formulas are MathML, see math.py)
             return [DictLoader({TEMPLATE_NAME: TEMPLATE, "mathjax.html.j2": NO_MATHJAX})]
 
+        def default_filters(self):
+            # Every piece of HTML the templates make from a cell passes one of these two: the student's
+            # markdown (cells, text/markdown outputs) and clean_html (raw cells, text/html outputs).
+            yield from super().default_filters()
+            yield ("markdown2html", self.markdown2html)
+            yield ("clean_html", sanitize.clean_html)
+
+        @pass_context
+        def markdown2html(self, context, source: str) -> str:
+            attachments = context.get("cell", {}).get("attachments")
+            return sanitize.clean_html(markdown_with_mathml(source, attachments))
+
     class ManualCommentsOnly(GetGrades):
         """nbgrader's GetGrades, but a solution cell shows only a TA's own comment: the automatic one
         repeats the test messages (already in our blocks) and nbgrader renders it as raw HTML."""
@@ -281,7 +297,8 @@ def _nbgrader_classes():
             cell.metadata.nbgrader["comment"] = comment.manual_comment
 
     class HideTestsAddResults(Preprocessor):
-        """Strips hidden tests and outputs from test cells, caps the rest, and puts our HTML in resources."""
+        """Rebuilds the notebook from plain fields (sanitize.py), strips hidden tests and outputs from test cells,
+        caps the rest, and puts our HTML in resources."""
 
         def __init__(self, assignment: str, students: dict[str, dict], delimiters: tuple[str, str], **kwargs):
             super().__init__(**kwargs)
@@ -289,6 +306,7 @@ def _nbgrader_classes():
             self.assignment, self.students, self.delimiters = assignment, students, delimiters
 
         def preprocess(self, nb, resources):
+            nb = sanitize.clean_notebook(nb)
             student = resources["nbgrader"]["student"]
             results = self.students[student]
             budget = [OUTPUT_BUDGET_CHARS]
@@ -299,8 +317,6 @@ def _nbgrader_classes():
                     cell.source = (
                         cell.source[:SOURCE_CHARS] + f"\n... ({len(cell.source) - SOURCE_CHARS} more characters)"
                     )
-                if cell.cell_type == "markdown":
-                    cell.source = markdown_with_mathml(cell.source)
                 if cell.cell_type != "code":
                     continue
                 if utils.is_grade(cell) and not utils.is_solution(cell):
@@ -354,6 +370,10 @@ def _render_with_nbgrader(course: Course, assignment: str, students: dict[str, d
     ignore = config.CourseDirectory.get("ignore", [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"])
     config.CourseDirectory.ignore = [*ignore, "results.json"]
     config.HTMLExporter.template_file = TEMPLATE_NAME
+    # Whatever the course's config says: no script or widget output, text/html through clean_html, and SVG
+    # drawn from a data: URL in an <img> (where no script of it runs), never inline.
+    config.HTMLExporter.sanitize_html = True
+    config.HTMLExporter.skip_svg_encoding = False
     delimiters = (
         config.ClearHiddenTests.get("begin_test_delimeter", HIDDEN_BEGIN),
         config.ClearHiddenTests.get("end_test_delimeter", HIDDEN_END),
