@@ -24,7 +24,8 @@ gets wrong fixed on the way through:
 
 Pictures come only from `extra_data.evidence` in results.json, never from running anything: the hidden tests
 fill it with plain data in the shape evidence.py documents, and the block of each graded function draws its
-own figures (embedded base64 PNGs) with its notes; a function without evidence gets no picture.
+own figures (embedded base64 PNGs) with its notes; a function without evidence gets no picture, a figure
+that cannot be drawn says so. Whatever one student's page raises, the others are written.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from autograder.course import Course
 from autograder.course.cells import GRADE_CELL_PREFIX
 from autograder.grading.results import Results
 from autograder.pages import figures, sanitize
-from autograder.pages.evidence import EvidenceError, read_evidence
+from autograder.pages.evidence import EvidenceError, Figure, read_evidence
 from autograder.pages.math import markdown_with_mathml
 from autograder.pages.text import esc as _esc
 
@@ -107,13 +108,19 @@ def evidence_html(evidence: Any, function: str) -> str:
         return f'<p class="course-note">No pictures: the record the grader kept is incomplete ({_esc(exc)}).</p>'
     if kept is None:
         return ""
-    parts = [
-        f"<figure>{figures.img_tag(figures.draw(figure), figure.alt or figure.title)}"
-        f"<figcaption>{_esc(figure.caption)}</figcaption></figure>"
-        for figure in kept.figures
-    ]
+    parts = [figure_html(figure) for figure in kept.figures]
     parts += [f'<p class="course-note">{_esc(note)}</p>' for note in kept.notes]
     return '<div class="course-figures">' + "".join(parts) + "</div>" if parts else ""
+
+
+def figure_html(figure: Figure) -> str:
+    """One picture with its caption, or a note that it could not be drawn: a figure never costs a page."""
+    try:
+        image = figures.img_tag(figures.draw(figure), figure.alt or figure.title)
+    except Exception as exc:  # matplotlib raises many kinds on numbers it cannot place
+        log.warning("could not draw the figure %r: %s: %s", figure.title, type(exc).__name__, exc)
+        return f'<p class="course-note">Could not draw the picture "{_esc(figure.title)}" from these numbers.</p>'
+    return f"<figure>{image}<figcaption>{_esc(figure.caption)}</figcaption></figure>"
 
 
 def function_block(results: Results, function: str) -> str:
@@ -386,6 +393,8 @@ def _render_with_nbgrader(course: Course, assignment: str, students: dict[str, d
         converter.start()
     except NbGraderException:
         pass  # the students it could not render get a page of ours; the converter logged why
+    except Exception:  # outside nbgrader's own guard: the students left without a page get one of ours
+        log.exception("nbgrader's feedback run failed for %s", ", ".join(sorted(students)))
 
 
 # -- pages nbgrader cannot render --------------------------------------------------------------------------
@@ -413,6 +422,17 @@ def standalone_page(assignment: str, student: str, results: dict, note: str | No
         f'<div class="panel-heading"><h4>{_esc(assignment)} (Score: {round(score, 2)} / {round(max_score, 2)})</h4>'
         f"<p>Feedback for {_esc(student)}</p></div>"
         f'<div class="panel-body">{summary}</div></div></div>\n</body>\n</html>\n'
+    )
+
+
+def score_only_page(assignment: str, student: str, results: dict) -> str:
+    """The last resort when even our own page fails: the score, and who to ask."""
+    typed = Results.of(results)
+    return (
+        f'<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8" />\n<title>{_esc(assignment)}</title>\n</head>\n'
+        f"<body>\n<h4>{_esc(assignment)} (Score: {typed.score:g} / {typed.max_score:g})</h4>\n"
+        f"<p>Feedback for {_esc(student)}. The details could not be shown; your TA finds the reason in "
+        "the grader's log.</p>\n</body>\n</html>\n"
     )
 
 
@@ -467,6 +487,11 @@ def write_feedback(
             note = "Your notebook itself cannot be shown on this page; the results of the hidden tests are all here."
             if student in renderable:
                 log.warning("nbgrader could not render %s's notebook; wrote the results only", student)
+        try:
+            page = standalone_page(assignment, student, results, note)
+        except Exception:  # one student's page must never cost the next student theirs
+            log.exception("could not make %s's feedback page; wrote a page with the score only", student)
+            page = score_only_page(assignment, student, results)
         pages[student].parent.mkdir(parents=True, exist_ok=True)
-        pages[student].write_text(standalone_page(assignment, student, results, note), encoding="utf-8")
+        pages[student].write_text(page, encoding="utf-8")
     return pages
