@@ -180,7 +180,7 @@ def clean_cell(cell: Any, index: int) -> dict | None:
     }
     if cell["cell_type"] == "code":
         outputs = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
-        rebuilt["outputs"] = [kept for kept in map(clean_output, outputs) if kept is not None]
+        rebuilt["outputs"] = [shown for shown in map(clean_output, outputs) if shown is not None]
         rebuilt["execution_count"] = _count(cell.get("execution_count"))
     else:
         attachments = cell.get("attachments") if isinstance(cell.get("attachments"), dict) else {}
