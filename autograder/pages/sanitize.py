@@ -39,6 +39,12 @@ MATH_ATTRIBUTES = ["xmlns", "display", "mathvariant", "stretchy", "fence", "sepa
                    "notation", "scriptlevel", "displaystyle", "lspace", "rspace", "voffset", "width", "height",
                    "depth", "minsize", "maxsize", "largeop", "movablelimits", "symmetric", "open", "close",
                    "separators"]  # fmt: skip
+# MathML lengths move what is drawn (mpadded's voffset, a negative lspace): small ones only, so that no formula
+# is drawn over the kit's blocks. latex2mathml writes at most a few em ("+0.833em", "-.2em", "1em").
+# A scriptlevel of -50 draws a glyph ten million times its size.
+MATH_LENGTHS = {"width", "height", "depth", "lspace", "rspace", "voffset", "minsize", "maxsize", "linethickness"}
+SMALL_LENGTH = re.compile(r"[+-]?(\d(\.\d*)?|\.\d+)(em|ex)?")
+SMALL_LEVEL = re.compile(r"[+-]?[0-2]")
 PROTOCOLS = {"http", "https", "mailto", "data"}  # data: only for images, see _allowed
 IMAGE_URL = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=\s]*", re.I)
 LINK_URL = re.compile(r"(https?:|mailto:|#)\S*", re.I)
@@ -56,7 +62,9 @@ OUTPUT_IMAGES = ("image/png", "image/jpeg", "image/gif")
 def _allowed(tag: str, name: str, value: str) -> bool:
     """bleach's attribute filter: which attribute of which tag, with which values."""
     if tag in MATH_TAGS:
-        return name in MATH_ATTRIBUTES
+        if name in MATH_LENGTHS:
+            return SMALL_LENGTH.fullmatch(value) is not None
+        return name in MATH_ATTRIBUTES and (name != "scriptlevel" or SMALL_LEVEL.fullmatch(value) is not None)
     if name == "class":
         pattern = CLASSES.get(tag)
         return pattern is not None and all(pattern.fullmatch(token) for token in value.split())

@@ -107,6 +107,13 @@ def test_tex_cannot_smuggle_markup():
     assert "<math" in cleaned and "onerror" not in attributes(cleaned) and "&lt;img" in cleaned
 
 
+def test_formulas_cannot_move_onto_the_page():
+    moved = '<math><mpadded voffset="-5000px" lspace="-90em" width="+0.833em"><mi>x</mi></mpadded></math>'
+    assert clean_html(moved) == '<math><mpadded width="+0.833em"><mi>x</mi></mpadded></math>'
+    huge = '<math><mstyle scriptlevel="-50"><mi>x</mi></mstyle><mstyle scriptlevel="1"><mi>y</mi></mstyle></math>'
+    assert clean_html(huge) == '<math><mstyle><mi>x</mi></mstyle><mstyle scriptlevel="1"><mi>y</mi></mstyle></math>'
+
+
 def test_outputs_keep_what_a_page_shows_and_nothing_that_runs():
     display = {
         "output_type": "display_data",
