@@ -31,6 +31,7 @@ that cannot be drawn says so. Whatever one student's page raises, the others are
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import multiprocessing
 import os
@@ -213,6 +214,13 @@ def summary_html(assignment: str, results: dict, placed: set[str], note: str | N
 # -- the nbgrader side ------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def shown_markdown(source: str) -> str:
+    """A markdown cell as the page shows it (MathML, sanitised). Cached: most cells are the assignment's own
+    prose, the same for every student, and sanitising costs about as much as rendering."""
+    return sanitize.clean_html(markdown_with_mathml(source))
+
+
 def strip_hidden_tests(source: str, begin: str = HIDDEN_BEGIN, end: str = HIDDEN_END) -> str:
     """Drop every hidden-test region, delimiter lines included; an unclosed region runs to the end."""
     kept, hidden = [], False
@@ -291,7 +299,9 @@ def _nbgrader_classes():
         @pass_context
         def markdown2html(self, context, source: str) -> str:
             attachments = context.get("cell", {}).get("attachments")
-            return sanitize.clean_html(markdown_with_mathml(source, attachments))
+            if attachments:
+                return sanitize.clean_html(markdown_with_mathml(source, attachments))
+            return shown_markdown(source)
 
     class ManualCommentsOnly(GetGrades):
         """nbgrader's GetGrades, but a solution cell shows only a TA's own comment: the automatic one
