@@ -22,13 +22,16 @@ an image or code, so what the page draws is decided here and by figures.py:
 
 ROLE is "data" (grey points), "reference" (solid blue) or "student" (dashed orange). Layers of role "data"
 also fix the y range, so that a wild student line cannot squash the data to a stripe. Points, lines and grids
-are thinned to what a page needs; non-finite numbers are left out of what is drawn.
+are thinned to what a page needs. The numbers are often the student's (a loss that went to NaN or 1e308), and
+matplotlib cannot place every float: points with a NaN or infinite coordinate are left out, coordinates beyond
+±LIMIT are drawn at ±LIMIT, and a note under the pictures says how many of each.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from typing import Any
 
 MAX_FIGURES = 4  # per graded function
@@ -37,6 +40,8 @@ MAX_LINE_POINTS = 5000  # of a line layer
 MAX_GRID = 200  # rows and columns of a regions layer
 MAX_CLASSES = 20
 MAX_TEXT = 300
+MAX_LAYERS = 12  # of a figure
+LIMIT = 1e100  # far from overflow: matplotlib computes ranges and margins (1e308 - -1e308 is inf) and tick steps
 ROLES = ("data", "reference", "student")
 
 
@@ -114,7 +119,14 @@ def _thin(items: list, limit: int) -> list:
     return [items[round(i * (len(items) - 1) / (limit - 1))] for i in range(limit)]
 
 
-def _layer(raw: Any, where: str) -> Layer:
+def _clip(value: float, tally: Counter) -> float:
+    if abs(value) <= LIMIT:
+        return value
+    tally["clipped"] += 1
+    return math.copysign(LIMIT, value)
+
+
+def _layer(raw: Any, where: str, tally: Counter) -> Layer:
     if not isinstance(raw, dict):
         raise EvidenceError(f"{where} is not a mapping")
     kind = raw.get("type")
@@ -132,7 +144,9 @@ def _layer(raw: Any, where: str) -> Layer:
                 raise EvidenceError(f"{where}: classes must be one class id per point")
             classes = [_class_id(c, f"{where}.classes") for c in classes]
         rows = [(a, b, c) for a, b, c in zip(x, y, classes or [0] * len(x), strict=True)]
-        rows = [row for row in rows if math.isfinite(row[0]) and math.isfinite(row[1])]
+        finite = [row for row in rows if math.isfinite(row[0]) and math.isfinite(row[1])]
+        tally["left out"] += len(rows) - len(finite)
+        rows = [(_clip(a, tally), _clip(b, tally), c) for a, b, c in finite]
         rows = _thin(rows, MAX_POINTS if kind == "points" else MAX_LINE_POINTS)
         return Layer(
             kind, [r[0] for r in rows], [r[1] for r in rows], role, label,
@@ -140,8 +154,11 @@ def _layer(raw: Any, where: str) -> Layer:
         )  # fmt: skip
     if kind == "regions":
         x, y = _numbers(raw.get("x"), f"{where}.x"), _numbers(raw.get("y"), f"{where}.y")
-        if len(x) != 2 or len(y) != 2 or not all(math.isfinite(v) for v in x + y) or x[0] >= x[1] or y[0] >= y[1]:
+        if len(x) != 2 or len(y) != 2 or not all(math.isfinite(v) for v in x + y):
             raise EvidenceError(f"{where}: x and y must be finite [low, high] pairs")
+        x, y = [_clip(v, tally) for v in x], [_clip(v, tally) for v in y]
+        if x[0] >= x[1] or y[0] >= y[1]:
+            raise EvidenceError(f"{where}: x and y must be [low, high] pairs with low < high")
         grid = raw.get("classes")
         if not isinstance(grid, list) or not grid or not all(isinstance(row, list) and row for row in grid):
             raise EvidenceError(f"{where}: classes is not a grid of class ids")
@@ -153,18 +170,18 @@ def _layer(raw: Any, where: str) -> Layer:
     raise EvidenceError(f"{where}: unknown layer type {kind!r}")
 
 
-def _figure(raw: Any, where: str) -> Figure:
+def _figure(raw: Any, where: str, tally: Counter) -> Figure:
     if not isinstance(raw, dict):
         raise EvidenceError(f"{where} is not a mapping")
     layers = raw.get("layers")
-    if not isinstance(layers, list) or not layers:
-        raise EvidenceError(f"{where} has no layers")
+    if not isinstance(layers, list) or not layers or len(layers) > MAX_LAYERS:
+        raise EvidenceError(f"{where} has no layers, or more than {MAX_LAYERS}")
     return Figure(
         title=_text(raw.get("title"), f"{where}.title"), caption=_text(raw.get("caption"), f"{where}.caption"),
         alt=_text(raw.get("alt"), f"{where}.alt"), xlabel=_text(raw.get("xlabel"), f"{where}.xlabel"),
         ylabel=_text(raw.get("ylabel"), f"{where}.ylabel"), log_y=_flag(raw.get("log_y"), f"{where}.log_y"),
         equal_aspect=_flag(raw.get("equal_aspect"), f"{where}.equal_aspect"),
-        layers=[_layer(layer, f"{where}.layers[{i}]") for i, layer in enumerate(layers)],
+        layers=[_layer(layer, f"{where}.layers[{i}]", tally) for i, layer in enumerate(layers)],
     )  # fmt: skip
 
 
@@ -180,7 +197,12 @@ def read_evidence(evidence: Any, function: str) -> Evidence | None:
         raise EvidenceError(f"figures is not a list of at most {MAX_FIGURES}")
     if not isinstance(notes, list):
         raise EvidenceError("notes is not a list")
-    return Evidence(
-        figures=[_figure(figure, f"figures[{i}]") for i, figure in enumerate(figures)],
-        notes=[_text(note, "a note") for note in notes[:10]],
-    )
+    tally: Counter = Counter()
+    read = [_figure(figure, f"figures[{i}]", tally) for i, figure in enumerate(figures)]
+    kept = [_text(note, "a note") for note in notes[:10]]
+    if tally["left out"]:
+        kept.append(f"{tally['left out']} points with a coordinate that is not a finite number (NaN or infinite) "
+                    "are not drawn.")  # fmt: skip
+    if tally["clipped"]:
+        kept.append(f"{tally['clipped']} numbers beyond ±{LIMIT:g} are drawn at ±{LIMIT:g}.")
+    return Evidence(figures=read, notes=kept)

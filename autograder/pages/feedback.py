@@ -13,6 +13,10 @@ gets wrong fixed on the way through:
 - The results of the hidden tests sit next to each test cell (`test_<function>`): every test's name,
   points, pass/fail and message, and the function's score; a summary with the total is at the top.
   Everything that came from results.json is inserted as escaped text.
+- nbgrader copies the student's HTML into the page (markdown, raw cells, saved outputs, metadata), where
+  it would run in the TA's browser and could hide or fake the results. Here the notebook is rebuilt from
+  plain fields and every piece of HTML made from it goes through sanitize.py's allow-list: nothing of the
+  student's runs, styles or frames; their pictures stay.
 - A student's own cells are capped (long sources and prints cut, pictures beyond a budget dropped with a
   note), so a page stays a few hundred kilobytes to about a megabyte.
 - A notebook nbgrader cannot render (unreadable, not in the gradebook) still gets a page in the same
@@ -20,12 +24,14 @@ gets wrong fixed on the way through:
 
 Pictures come only from `extra_data.evidence` in results.json, never from running anything: the hidden tests
 fill it with plain data in the shape evidence.py documents, and the block of each graded function draws its
-own figures (embedded base64 PNGs) with its notes; a function without evidence gets no picture.
+own figures (embedded base64 PNGs) with its notes; a function without evidence gets no picture, a figure
+that cannot be drawn says so. Whatever one student's page raises, the others are written.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import multiprocessing
 import os
@@ -37,8 +43,8 @@ from typing import Any
 from autograder.course import Course
 from autograder.course.cells import GRADE_CELL_PREFIX
 from autograder.grading.results import Results
-from autograder.pages import figures
-from autograder.pages.evidence import EvidenceError, read_evidence
+from autograder.pages import figures, sanitize
+from autograder.pages.evidence import EvidenceError, Figure, read_evidence
 from autograder.pages.math import markdown_with_mathml
 from autograder.pages.text import esc as _esc
 
@@ -103,13 +109,19 @@ def evidence_html(evidence: Any, function: str) -> str:
         return f'<p class="course-note">No pictures: the record the grader kept is incomplete ({_esc(exc)}).</p>'
     if kept is None:
         return ""
-    parts = [
-        f"<figure>{figures.img_tag(figures.draw(figure), figure.alt or figure.title)}"
-        f"<figcaption>{_esc(figure.caption)}</figcaption></figure>"
-        for figure in kept.figures
-    ]
+    parts = [figure_html(figure) for figure in kept.figures]
     parts += [f'<p class="course-note">{_esc(note)}</p>' for note in kept.notes]
     return '<div class="course-figures">' + "".join(parts) + "</div>" if parts else ""
+
+
+def figure_html(figure: Figure) -> str:
+    """One picture with its caption, or a note that it could not be drawn: a figure never costs a page."""
+    try:
+        image = figures.img_tag(figures.draw(figure), figure.alt or figure.title)
+    except Exception as exc:  # matplotlib raises many kinds on numbers it cannot place
+        log.warning("could not draw the figure %r: %s: %s", figure.title, type(exc).__name__, exc)
+        return f'<p class="course-note">Could not draw the picture "{_esc(figure.title)}" from these numbers.</p>'
+    return f"<figure>{image}<figcaption>{_esc(figure.caption)}</figcaption></figure>"
 
 
 def function_block(results: Results, function: str) -> str:
@@ -202,6 +214,13 @@ def summary_html(assignment: str, results: dict, placed: set[str], note: str | N
 # -- the nbgrader side ------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def shown_markdown(source: str) -> str:
+    """A markdown cell as the page shows it (MathML, sanitised). Cached: most cells are the assignment's own
+    prose, the same for every student, and sanitising costs about as much as rendering."""
+    return sanitize.clean_html(markdown_with_mathml(source))
+
+
 def strip_hidden_tests(source: str, begin: str = HIDDEN_BEGIN, end: str = HIDDEN_END) -> str:
     """Drop every hidden-test region, delimiter lines included; an unclosed region runs to the end."""
     kept, hidden = [], False
@@ -255,7 +274,7 @@ class _Student:
 
 def _nbgrader_classes():
     """nbgrader's pieces and our two preprocessors (imported late: nbgrader takes a while to import)."""
-    from jinja2 import DictLoader
+    from jinja2 import DictLoader, pass_context
     from nbconvert.exporters import HTMLExporter
     from nbconvert.preprocessors import Preprocessor
     from nbgrader import utils
@@ -270,6 +289,20 @@ def _nbgrader_classes():
             # mathjax.html.j2 shadows nbconvert's: no script from a CDN (formulas are MathML, see math.py)
             return [DictLoader({TEMPLATE_NAME: TEMPLATE, "mathjax.html.j2": NO_MATHJAX})]
 
+        def default_filters(self):
+            # Every piece of HTML the templates make from a cell passes one of these two: the student's
+            # markdown (cells, text/markdown outputs) and clean_html (raw cells, text/html outputs).
+            yield from super().default_filters()
+            yield ("markdown2html", self.markdown2html)
+            yield ("clean_html", sanitize.clean_html)
+
+        @pass_context
+        def markdown2html(self, context, source: str) -> str:
+            attachments = context.get("cell", {}).get("attachments")
+            if attachments:
+                return sanitize.clean_html(markdown_with_mathml(source, attachments))
+            return shown_markdown(source)
+
     class ManualCommentsOnly(GetGrades):
         """nbgrader's GetGrades, but a solution cell shows only a TA's own comment: the automatic one
         repeats the test messages (already in our blocks) and nbgrader renders it as raw HTML."""
@@ -281,7 +314,8 @@ def _nbgrader_classes():
             cell.metadata.nbgrader["comment"] = comment.manual_comment
 
     class HideTestsAddResults(Preprocessor):
-        """Strips hidden tests and outputs from test cells, caps the rest, and puts our HTML in resources."""
+        """Rebuilds the notebook from plain fields (sanitize.py), strips hidden tests and outputs from test cells,
+        caps the rest, and puts our HTML in resources."""
 
         def __init__(self, assignment: str, students: dict[str, dict], delimiters: tuple[str, str], **kwargs):
             super().__init__(**kwargs)
@@ -289,6 +323,7 @@ def _nbgrader_classes():
             self.assignment, self.students, self.delimiters = assignment, students, delimiters
 
         def preprocess(self, nb, resources):
+            nb = sanitize.clean_notebook(nb)
             student = resources["nbgrader"]["student"]
             results = self.students[student]
             budget = [OUTPUT_BUDGET_CHARS]
@@ -299,8 +334,6 @@ def _nbgrader_classes():
                     cell.source = (
                         cell.source[:SOURCE_CHARS] + f"\n... ({len(cell.source) - SOURCE_CHARS} more characters)"
                     )
-                if cell.cell_type == "markdown":
-                    cell.source = markdown_with_mathml(cell.source)
                 if cell.cell_type != "code":
                     continue
                 if utils.is_grade(cell) and not utils.is_solution(cell):
@@ -354,6 +387,10 @@ def _render_with_nbgrader(course: Course, assignment: str, students: dict[str, d
     ignore = config.CourseDirectory.get("ignore", [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"])
     config.CourseDirectory.ignore = [*ignore, "results.json"]
     config.HTMLExporter.template_file = TEMPLATE_NAME
+    # Whatever the course's config says: no script or widget output, text/html through clean_html, and SVG
+    # drawn from a data: URL in an <img> (where no script of it runs), never inline.
+    config.HTMLExporter.sanitize_html = True
+    config.HTMLExporter.skip_svg_encoding = False
     delimiters = (
         config.ClearHiddenTests.get("begin_test_delimeter", HIDDEN_BEGIN),
         config.ClearHiddenTests.get("end_test_delimeter", HIDDEN_END),
@@ -366,6 +403,8 @@ def _render_with_nbgrader(course: Course, assignment: str, students: dict[str, d
         converter.start()
     except NbGraderException:
         pass  # the students it could not render get a page of ours; the converter logged why
+    except Exception:  # outside nbgrader's own guard: the students left without a page get one of ours
+        log.exception("nbgrader's feedback run failed for %s", ", ".join(sorted(students)))
 
 
 # -- pages nbgrader cannot render --------------------------------------------------------------------------
@@ -393,6 +432,17 @@ def standalone_page(assignment: str, student: str, results: dict, note: str | No
         f'<div class="panel-heading"><h4>{_esc(assignment)} (Score: {round(score, 2)} / {round(max_score, 2)})</h4>'
         f"<p>Feedback for {_esc(student)}</p></div>"
         f'<div class="panel-body">{summary}</div></div></div>\n</body>\n</html>\n'
+    )
+
+
+def score_only_page(assignment: str, student: str, results: dict) -> str:
+    """The last resort when even our own page fails: the score, and who to ask."""
+    typed = Results.of(results)
+    return (
+        f'<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8" />\n<title>{_esc(assignment)}</title>\n</head>\n'
+        f"<body>\n<h4>{_esc(assignment)} (Score: {typed.score:g} / {typed.max_score:g})</h4>\n"
+        f"<p>Feedback for {_esc(student)}. The details could not be shown; your TA finds the reason in "
+        "the grader's log.</p>\n</body>\n</html>\n"
     )
 
 
@@ -447,6 +497,11 @@ def write_feedback(
             note = "Your notebook itself cannot be shown on this page; the results of the hidden tests are all here."
             if student in renderable:
                 log.warning("nbgrader could not render %s's notebook; wrote the results only", student)
+        try:
+            page = standalone_page(assignment, student, results, note)
+        except Exception:  # one student's page must never cost the next student theirs
+            log.exception("could not make %s's feedback page; wrote a page with the score only", student)
+            page = score_only_page(assignment, student, results)
         pages[student].parent.mkdir(parents=True, exist_ok=True)
-        pages[student].write_text(standalone_page(assignment, student, results, note), encoding="utf-8")
+        pages[student].write_text(page, encoding="utf-8")
     return pages

@@ -105,10 +105,12 @@ def draw(spec: evidence.Figure) -> Figure:
 
 
 def histogram_figure(scores: Sequence[float], max_score: float) -> Figure:
-    """How many submissions earned each score, one bar per point (or per 1/20th of the maximum)."""
+    """How many submissions earned each score, one bar per point (or per 1/20th of the maximum); scores beyond
+    evidence.LIMIT are counted at it, as in every figure."""
     figure = new_figure(7.0, 3.4)
     axes = figure.add_subplot()
-    top = max([max_score, *scores, 1.0])
+    scores = [min(score, evidence.LIMIT) for score in scores]
+    top = min(max([max_score, *scores, 1.0]), evidence.LIMIT)
     width = 1.0 if top <= 40 else top / 20
     bins = [i * width for i in range(math.ceil(top / width) + 2)]
     axes.hist(list(scores), bins=bins, color=REFERENCE_COLOUR, edgecolor="white", align="left")

@@ -3,7 +3,8 @@
 nbconvert's pages load MathJax from a CDN, so without a network every formula shows as raw TeX. MathML is
 drawn by the browser itself (Chromium, Firefox, Safari), needs no script and makes no request. Each markdown
 cell is rendered here: `$...$` and `$$...$$` outside code become MathML (a formula latex2mathml cannot read
-stays as code), the rest goes through nbconvert's own markdown renderer.
+stays as code), the rest goes through nbconvert's own markdown renderer (pasted images, `attachment:<name>`,
+from the cell's attachments). The result is the student's HTML: sanitize.py cleans it before it is shown.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import re
 CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)  # fenced and inline code: never math
 MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$\w])\$(?=\S)(.+?)(?<=\S)\$(?![\w$])", re.S)
 TOKEN = "COURSEMATH{}X"
+NOT_PLUGINS = {"task_lists"}  # of nbconvert's markdown plugins: their ticks are <input> fields ("[x]" reads as well)
 
 
-def markdown_with_mathml(text: str) -> str:
-    """The markdown cell as HTML, its formulas as MathML."""
+def markdown_with_mathml(text: str, attachments: dict | None = None) -> str:
+    """The markdown cell as HTML, its formulas as MathML. Headings get no id or anchor: ids on the page are
+    the kit's own."""
     from latex2mathml.converter import convert
-    from nbconvert.filters.markdown import markdown2html
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath, import_plugin
 
     formulas: list[str] = []
 
@@ -34,5 +37,7 @@ def markdown_with_mathml(text: str) -> str:
 
     parts = CODE.split(text)
     text = "".join(part if i % 2 else MATH.sub(stash, part) for i, part in enumerate(parts))
-    rendered = markdown2html(text)
+    renderer = IPythonRenderer(escape=False, exclude_anchor_links=True, attachments=attachments or {})
+    plugins = [import_plugin(name) for name in MarkdownWithMath.DEFAULT_PLUGINS if name not in NOT_PLUGINS]
+    rendered = MarkdownWithMath(renderer=renderer, plugins=plugins).render(text)
     return re.sub(TOKEN.format(r"(\d+)"), lambda match: formulas[int(match[1])], rendered)

@@ -3,12 +3,14 @@
 From the results.json of every student: the spread of scores (an embedded histogram), each hidden test's
 pass rate (worst first), the failure messages the class got most often (the same message of the same test
 means the same mistake), the slowest submissions, and the submissions that hit a limit or could not be
-read, with why. Everything that came from results is HTML-escaped; the page needs no other file.
+read, with why. Everything that came from results is HTML-escaped (nothing from a notebook is on this page
+but such text); the page needs no other file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -17,6 +19,7 @@ from autograder.grading.results import Results
 from autograder.pages import figures
 from autograder.pages.text import esc as _esc
 
+log = logging.getLogger(__name__)
 TOP_FAILURES = 20  # failure messages listed
 SLOWEST = 10  # submissions listed by grading time
 NAMES_SHOWN = 8  # students named next to a failure message before "and N more"
@@ -174,6 +177,15 @@ def _per_function(results_by_student: dict[str, Results | dict]) -> str:
     )
 
 
+def _histogram(scores: list[float], max_score: float) -> str:
+    """The histogram as an image, or a note: a picture matplotlib cannot draw must not cost the report."""
+    try:
+        return figures.img_tag(figures.histogram_figure(scores, max_score), "histogram of the scores")
+    except Exception as exc:  # matplotlib raises many kinds on numbers it cannot place
+        log.warning("could not draw the histogram of the scores: %s: %s", type(exc).__name__, exc)
+        return "<span class='note'>Could not draw the histogram of these scores.</span>"
+
+
 def report_html(assignment: str, results_by_student: dict[str, Results | dict]) -> str:
     """The whole page as a string."""
     overview, max_score = _overview(assignment, results_by_student)
@@ -184,8 +196,7 @@ def report_html(assignment: str, results_by_student: dict[str, Results | dict]) 
     ]
     scores = [Results.of(r).score for r in results_by_student.values()]
     if scores:
-        histogram = figures.histogram_figure(scores, max_score)
-        parts.append(f"<h2>Scores</h2><p>{figures.img_tag(histogram, 'histogram of the scores')}</p>")
+        parts.append(f"<h2>Scores</h2><p>{_histogram(scores, max_score)}</p>")
         parts.append(_per_function(results_by_student))
 
     rates = pass_rates(results_by_student)
