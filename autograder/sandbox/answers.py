@@ -4,12 +4,12 @@ function's process receives: the module's source without those parts.
 The rule (see docs/authoring.md, "What helpers may hold"): the process that grades a function holds no
 code that computes that function's answer. helpers.py declares its answers in two literals:
 
-    STAND_INS = {"mse": good_mse}   # known-good versions the tests put in place of the student's own
-    STANDS_FOR = {"mlp": "make_mlp"}  # builders that make what a graded function must return
+    STAND_INS = {"loss": good_loss}   # known-good versions the tests put in place of the student's own
+    STANDS_FOR = {"reference_net": "make_net"}  # builders that make what a graded function must return
 
 The process that grades F never receives F's answers. A function that has answers of its own receives
-nobody's, and such functions are graded first: by the time a process holds any function's answer (train's
-process holds mse's stand-in), that function's grading is over, so nothing a student's code keeps (a file,
+nobody's, and such functions are graded first: by the time a process holds any function's answer (fit's
+process holds loss's stand-in), that function's grading is over, so nothing a student's code keeps (a file,
 a thread, a copy of the source) can reach it. The sandbox never sees helpers.py itself: each function's
 process gets its source from the grader, with the withheld definitions cut out.
 """
@@ -78,7 +78,7 @@ class Helpers:
         ):
             raise HelpersError(
                 f"{self.path}: STAND_INS must be a dict literal of function names to functions defined in the "
-                'module, e.g. {"mse": good_mse}: the engine reads it to withhold each one from its own grading'
+                'module, e.g. {"loss": good_loss}: the engine reads it to withhold each one from its own grading'
             )
         return {k.value: v.id for k, v in zip(value.keys, value.values, strict=True)}
 
@@ -90,8 +90,8 @@ class Helpers:
             found = None
         if not isinstance(found, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in found.items()):
             raise HelpersError(
-                f'{self.path}: STANDS_FOR must be a dict literal of builder names to graded functions, e.g. {{"mlp": '
-                '"make_mlp"}: the engine reads it to withhold each builder from that function\'s grading'
+                f"{self.path}: STANDS_FOR must be a dict literal of builder names to graded functions, e.g. "
+                '{"reference_net": "make_net"}: the engine withholds each builder from that function\'s grading'
             )
         return found
 
