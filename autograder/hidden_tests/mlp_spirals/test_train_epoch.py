@@ -383,7 +383,8 @@ def test_learns_the_spirals_with_adam(submission, rng, evidence):
             if draw == 0:  # the pictures, whatever happened
                 points, box_x, box_y = grid_points(x)
                 ours = classes_of(reference, points)
-                theirs = classes_of(trained_model(results[-1] if results else None, seed, config), points)
+                last = next((result for result in reversed(results) if result.ok), None)
+                theirs = classes_of(trained_model(last, seed, config), points)
                 grid = None if theirs is None else theirs.reshape(GRID, GRID).astype(int).tolist()
                 keep_evidence(
                     evidence,
@@ -392,7 +393,7 @@ def test_learns_the_spirals_with_adam(submission, rng, evidence):
                     grid,
                     ours.reshape(GRID, GRID).astype(int).tolist(),
                     {"x": box_x, "y": box_y},
-                    [loss_of(result) for result in results],
+                    [loss_of(result) for result in results if result.ok],
                     reference_losses,
                 )
         predicted = classes_of(trained_model(results[-1], seed, config), x)
