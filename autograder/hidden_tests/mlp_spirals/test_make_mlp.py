@@ -52,7 +52,9 @@ def check_layers(value, n_in, n_hidden, n_out) -> None:
     expect(
         value.kind == "module" and value.type_name == SEQUENTIAL,
         f"{what} should return a torch.nn.Sequential, but it returned {value.describe()}.",
-        "collect the layers in a list, then wrap them all in one torch.nn.Sequential.",
+        "use torch.nn.Sequential itself, not a class of your own."
+        if (value.type_name or "").endswith(LOOK_ALIKE)
+        else "collect the layers in a list, then wrap them all in one torch.nn.Sequential.",
     )
     expect_plain_model(
         value, f"the model of {what}", "return torch's layers as they are: no hooks, no forward of your own."
