@@ -31,6 +31,7 @@ class Entry:
     loses: str | None = None  # the graded function that must lose points; None: full marks everywhere
     what: str = ""  # one line: what this submission does differently
     zero: bool = False  # a constant, empty or do-nothing function: it must earn nothing in `loses`
+    fails: tuple[str, ...] = ()  # if given: the only hidden tests (function names) that may fail, all in `loses`
 
 
 def load(assignment: Assignment) -> ModuleType:

@@ -104,7 +104,7 @@ def _type_hint(value: Value) -> str | None:
     name = value.type_name or ""
     if value.kind == "opaque" and "subclass" in name:
         return "return a plain torch.Tensor, not a subclass of it."
-    if value.kind == "opaque" and name.startswith("numpy."):
+    if value.kind in ("opaque", "float_subclass") and name.startswith("numpy."):
         return "stay in torch: a NumPy number has no autograd."
     return _TYPE_HINTS.get(value.kind)
 
@@ -127,9 +127,9 @@ def expect_tensor(value: Value, what: str, shape=None, dtype: str | None = None,
 
 
 def expect_number(value: Value, what: str, hint: str | None = None) -> float:
-    """A single number: a Python int or float, or a tensor holding exactly one number. For checking a
-    value whose type another test grades strictly."""
-    if value.kind in ("int", "float"):
+    """A single number: a Python int or float (or a subclass of float, such as numpy.float64), or a tensor
+    holding exactly one number. For checking a value whose type another test grades strictly."""
+    if value.kind in ("int", "float", "float_subclass"):
         return float(value.value)
     if value.kind == "tensor" and value.array is not None and value.array.size == 1:
         return float(value.array.ravel()[0])
@@ -183,6 +183,16 @@ def expect_close(
     raise Mistake(_with_hint(message, hint))
 
 
+def expect_plain_model(value: Value, what: str, hint: str | None = None) -> None:
+    """A model that computes only what its torch layers compute: no hooks, no forward of its own, none of
+    torch's methods replaced. The sandbox lists what it finds; checks of a model's type, layers or outputs
+    call this first, since any of those changes what calling the model does."""
+    if value.kind == "module" and value.overrides:
+        found = "; ".join(value.overrides[:3]) + ("; ..." if len(value.overrides) > 3 else "")
+        message = f"{what} carries code that changes what it computes ({found}), so it cannot be graded as a model."
+        raise Mistake(_with_hint(message, hint or "use torch's layers as they are: no hooks, no forward of your own."))
+
+
 def expect_unchanged(after: Value, before: np.ndarray, what: str, hint: str | None = None) -> None:
     """An input tensor after the call holds the same values as before and was never modified in place
     (torch counts in-place operations in a tensor's version)."""
@@ -209,7 +219,7 @@ def same_value(first: Value, second: Value) -> bool:
         second.kind, second.dtype, second.shape, second.type_name, second.length
     ):  # fmt: skip
         return False
-    if first.kind in ("bool", "int", "float", "str"):
+    if first.kind in ("bool", "int", "float", "float_subclass", "str"):
         return first.value == second.value or (first.value != first.value and second.value != second.value)
     if first.array is not None or second.array is not None:
         if first.array is None or second.array is None or not np.array_equal(first.array, second.array, equal_nan=True):

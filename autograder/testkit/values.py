@@ -33,6 +33,7 @@ TOO_LARGE = (
     f"returned a value too large to grade (over {MAX_REPLY_VALUES:,} values or {MAX_REPLY_BYTES // 2**20} MB "
     "in all, nested values counted)"
 )
+MAX_OVERRIDES = 20  # a module's hooks and overrides kept
 
 
 # -- argument specs (grader -> sandbox) ------------------------------------------------------------------
@@ -100,7 +101,7 @@ def to_spec(value) -> dict:
 @dataclasses.dataclass(frozen=True)
 class Value:
     kind: str
-    value: object = None  # bool, int, float or str
+    value: object = None  # bool, int, float or str (a float_subclass: the float it holds)
     array: np.ndarray | None = None  # tensor / ndarray contents as float64 (None if not sent)
     dtype: str | None = None
     shape: tuple[int, ...] | None = None
@@ -111,11 +112,12 @@ class Value:
     grad: Value | None = None
     items: tuple[Value, ...] = ()
     length: int = 0
-    type_name: str | None = None  # for opaque values, modules and optimizers
+    type_name: str | None = None  # for opaque values, float subclasses, modules and optimizers
     fields: dict[str, Value] = dataclasses.field(default_factory=dict)  # a module's parameters, a dict's entries
     buffers: dict[str, Value] = dataclasses.field(default_factory=dict)  # a module's buffers
     children: tuple[tuple[str, str], ...] = ()  # a module's direct children: (name, type)
     training: bool | None = None  # a module's training flag
+    overrides: tuple[str, ...] = ()  # a module's hooks, methods of its own, torch's methods replaced
     state: Value | None = None  # an optimizer's state_dict, a generator's state tensor
 
     @property
@@ -126,6 +128,8 @@ class Value:
         """What the student returned, in words a student understands."""
         if self.kind in ("bool", "int", "float", "str"):
             return f"a Python {self.kind} ({self.value!r})"
+        if self.kind == "float_subclass":
+            return f"a {self.type_name} ({self.value!r}), a subclass of float but not a Python float"
         words = _WORDS.get(self.kind, "an object of type {type_name}")
         shape = tuple(self.shape or ())
         return words.format(shape=shape, dtype=self.dtype, length=self.length, type_name=self.type_name)
@@ -207,10 +211,11 @@ def decode(obj, depth: int = 0, budget: Budget | None = None) -> Value:
         value = obj["value"][:MAX_STR_CHARS] if kind == "str" else obj["value"]  # it may end up in a message
         budget.spend(nbytes=len(value) if kind == "str" else 0)
         return Value(kind, value=value)
-    if kind == "float":
+    if kind in ("float", "float_subclass"):
         value = obj.get("value")
         _expect(type(value) in (float, int), "float value has the wrong type")
-        return Value(kind, value=float(value))
+        type_name = _type_name(obj) if kind == "float_subclass" else None
+        return Value(kind, value=float(value), type_name=type_name)
     if kind in ("list", "tuple"):
         items = obj.get("items")
         length = obj.get("length")
@@ -238,12 +243,14 @@ def decode(obj, depth: int = 0, budget: Budget | None = None) -> Value:
         _expect(isinstance(entries, list) and type(length) is int, "dict without entries")
         return Value(kind, fields=_named(entries, depth, budget), length=length)
     if kind == "module":
-        children, training = obj.get("children"), obj.get("training")
+        children, training, overrides = obj.get("children"), obj.get("training"), obj.get("overrides")
         _expect(isinstance(children, list) and type(training) is bool, "module without children or training flag")
         _expect(all(_is_pair(c) and type(c[1]) is str for c in children), "module children are not name/type pairs")
+        _expect(isinstance(overrides, list) and all(type(o) is str for o in overrides), "module overrides not strings")
         return Value(
             kind, type_name=_type_name(obj), training=training, children=tuple((n, t[:200]) for n, t in children),
             fields=_named(obj.get("parameters"), depth, budget), buffers=_named(obj.get("buffers"), depth, budget),
+            overrides=tuple(o[:200] for o in overrides[:MAX_OVERRIDES]),
         )  # fmt: skip
     if kind == "optimizer":
         return Value(kind, type_name=_type_name(obj), state=decode(obj.get("state"), depth + 1, budget))

@@ -120,6 +120,9 @@ def test_mistake_loses_points_in_its_own_function_only(graders, name, entry):
     assert scores[mistake.loses] < grade.points[mistake.loses], f"{mistake.what}: not caught"
     if mistake.zero:
         assert scores[mistake.loses] == 0, f"{mistake.what}: earns {scores[mistake.loses]}\n{failures(results)}"
+    if mistake.fails:  # a right value of the wrong type: only the tests about the type may fail
+        failed = {t["id"].rsplit("::", 1)[-1] for t in results["tests"] if t["status"] != "passed"}
+        assert failed == set(mistake.fails), f"{mistake.what}\n{failures(results)}"
     others = {f: s for f, s in scores.items() if f != mistake.loses}
     assert others == {f: grade.points[f] for f in others}, failures(results)
     for test in results["tests"]:

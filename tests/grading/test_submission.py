@@ -186,6 +186,55 @@ def test_a_returned_model_is_described_and_kept_as_a_handle(sandbox):
         submission.close()
 
 
+LOOK_ALIKES = """
+import numpy, torch
+class Linear(torch.nn.Linear):
+    pass
+class Sequential(torch.nn.Module):
+    def __init__(self, *layers):
+        super().__init__()
+        for i, layer in enumerate(layers):
+            self.add_module(str(i), layer)
+Linear.__module__, Sequential.__module__ = "torch.nn.modules.linear", "torch.nn.modules.container"
+def fake():
+    return Sequential(Linear(2, 3), torch.nn.ReLU())
+def hooked():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
+    model[0].register_forward_hook(lambda module, inputs, output: output * 0)
+    model.forward = lambda x: x
+    return model
+def patched():
+    torch.nn.ReLU.forward = lambda self, x: x
+    torch.nn.Sequential = Sequential  # rebinding torch's names changes nothing the sandbox found
+    return torch.nn.modules.container.Sequential(torch.nn.ReLU())
+def number():
+    return numpy.float64(0.25)
+"""
+
+
+def test_a_model_is_named_by_identity_and_its_hooks_and_overrides_are_listed(sandbox):
+    submission = Submission([LOOK_ALIKES], sandbox, LIMITS)
+    try:
+        fake = submission.call("fake").value
+        assert (
+            fake.kind == "module" and fake.type_name == "torch.nn.modules.container.Sequential (not torch's own class)"
+        )
+        assert [t for _, t in fake.children] == [
+            "torch.nn.modules.linear.Linear (not torch's own class)", "torch.nn.modules.activation.ReLU"
+        ]  # fmt: skip
+        assert fake.overrides == ()
+        hooked = submission.call("hooked").value
+        assert hooked.type_name == "torch.nn.modules.container.Sequential"
+        assert set(hooked.overrides) == {"a forward hook on layer 0", "the model has its own forward"}
+        patched = submission.call("patched").value
+        assert patched.type_name == "torch.nn.modules.container.Sequential"
+        assert patched.overrides == ("the forward of torch.nn.modules.activation.ReLU replaced",)
+        number = submission.call("number").value
+        assert (number.kind, number.value, number.type_name) == ("float_subclass", 0.25, "numpy.float64")
+    finally:
+        submission.close()
+
+
 def test_a_forged_or_stale_handle_is_an_error_never_a_value(sandbox):
     submission = Submission([MAKE_MLP], sandbox, LIMITS, helpers=HELPERS)
     try:

@@ -1,4 +1,5 @@
-"""Unit tests for autograder.testkit.expect: require_ok, expect_close, expect, number_pair and preview."""
+"""Unit tests for autograder.testkit.expect: require_ok, expect_close, expect, expect_plain_model, number_pair and
+preview."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from autograder.testkit.expect import (
     expect,
     expect_close,
     expect_number,
+    expect_plain_model,
+    expect_same_twice,
     expect_tensor,
     number_pair,
     preview,
@@ -265,3 +268,26 @@ def test_preview_flattens_and_takes_count():
     assert preview(np.arange(6.0).reshape(2, 3), count=2) == "[0, 1, ...]"
     assert preview(np.arange(3.0), count=3) == "[0, 1, 2]"
     assert preview([]) == "[]"
+
+
+# -- float subclasses and models that carry code ---------------------------------------------------------
+
+
+def test_a_float_subclass_is_read_as_its_number_but_is_not_a_float():
+    value = Value("float_subclass", value=0.5, type_name="numpy.float64")
+    assert expect_number(value, "accuracy") == 0.5
+    expect_same_twice(value, Value("float_subclass", value=0.5, type_name="numpy.float64"), "accuracy")
+    with pytest.raises(Mistake):  # the same number as a Python float is another answer
+        expect_same_twice(value, Value("float", value=0.5), "accuracy")
+    with pytest.raises(Mistake) as excinfo:
+        expect_tensor(value, "the loss")
+    assert "numpy.float64" in str(excinfo.value) and "NumPy number" in str(excinfo.value)
+
+
+def test_a_model_with_hooks_is_refused_and_says_what_was_found():
+    expect_plain_model(Value("module", type_name="torch.nn.modules.container.Sequential"), "make_mlp(2, [], 3)")
+    hooked = Value("module", overrides=("a forward hook on layer 0", "the model has its own forward"))
+    with pytest.raises(Mistake) as excinfo:
+        expect_plain_model(hooked, "make_mlp(2, [], 3)")
+    assert "a forward hook on layer 0; the model has its own forward" in str(excinfo.value)
+    assert "Hint: " in str(excinfo.value)

@@ -72,7 +72,7 @@ def test_models_dicts_optimizers_and_generators_are_decoded_strictly():
     weight = spec_tensor(np.ones((2, 3)), "float32")
     module = {"kind": "module", "type": "torch.nn.modules.container.Sequential", "training": False,
               "children": [["0", "torch.nn.modules.linear.Linear"]], "parameters": [["0.weight", weight]],
-              "buffers": []}  # fmt: skip
+              "buffers": [], "overrides": []}  # fmt: skip
     value = decode(module)
     assert value.kind == "module" and value.training is False and value.fields["0.weight"].shape == (2, 3)
     assert value.children == (("0", "torch.nn.modules.linear.Linear"),)
@@ -81,6 +81,8 @@ def test_models_dicts_optimizers_and_generators_are_decoded_strictly():
         {**module, "children": [["0"]]},
         {**module, "parameters": [["0.weight", weight], ["0.weight", weight]]},  # a name twice
         {**module, "parameters": [[1, weight]]},
+        {key: item for key, item in module.items() if key != "overrides"},  # hooks unreported: not a model
+        {**module, "overrides": [1]},
         {"kind": "dict", "entries": [["a", {"kind": "pickle"}]], "length": 1},
         {"kind": "generator", "state": {"kind": "int", "value": 3}},
         {"kind": "optimizer", "state": {"kind": "none"}},  # no type name
@@ -136,3 +138,18 @@ def test_a_message_of_too_many_values_is_refused_before_it_is_parsed():
         message["result"] = nones(MAX_MESSAGE_VALUES - 10)
         threading.Thread(target=send, args=(theirs, message)).start()
         assert receive(ours) == message
+
+
+def test_a_float_subclass_is_its_number_and_its_type():
+    value = decode({"kind": "float_subclass", "value": 0.25, "type": "numpy.float64"})
+    assert (value.kind, value.value, value.type_name) == ("float_subclass", 0.25, "numpy.float64")
+    assert "numpy.float64" in value.describe() and "not a Python float" in value.describe()
+    with pytest.raises(ProtocolError):
+        decode({"kind": "float_subclass", "value": 0.25})  # no type: never mistaken for a plain float
+
+
+def test_a_module_keeps_its_overrides():
+    hooks = ["a forward hook on layer 0"] * 50
+    module = {"kind": "module", "type": "torch.nn.modules.container.Sequential", "training": True,
+              "children": [], "parameters": [], "buffers": [], "overrides": hooks}  # fmt: skip
+    assert decode(module).overrides == ("a forward hook on layer 0",) * 20

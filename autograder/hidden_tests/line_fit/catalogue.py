@@ -363,6 +363,15 @@ MISTAKES = (
         def train(model, x, y, n_steps, lr):
             return [0.0] * n_steps
         """}, "train", "returns n_steps zeros and trains nothing", zero=True),
+    Entry("train_closed_form_zero_losses", {"train": """
+        def train(model, x, y, n_steps, lr):
+            xs, ys = x[:, 0].double(), y.double()
+            slope = ((xs - xs.mean()) * (ys - ys.mean())).sum() / ((xs - xs.mean()) ** 2).sum()
+            with torch.no_grad():
+                model[0].weight.fill_(slope.item())
+                model[0].bias.fill_((ys.mean() - slope * xs.mean()).item())
+            return [0.0] * n_steps
+        """}, "train", "writes the least-squares line into the model and returns zeros: no training", zero=True),
     # loss_landscape
     Entry("loss_landscape_swapped", {"loss_landscape": """
         def loss_landscape(x, y, a_grid, b_grid):

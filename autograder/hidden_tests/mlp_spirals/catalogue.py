@@ -372,6 +372,65 @@ MISTAKES = (
             layers.append(torch.nn.Linear(n_in, n_out))
             return torch.nn.Sequential(*layers)
         """}, loses="make_mlp", what="the list of layers lives outside the function and grows at every call"),
+    Entry("make_mlp_look_alike_classes", {"make_mlp": """
+        class _Linear(torch.nn.Module):
+            def __init__(self, n_in, n_out):
+                super().__init__()
+                bound = n_in ** -0.5
+                self.weight = torch.nn.Parameter(torch.empty(n_out, n_in).uniform_(-bound, bound))
+                self.bias = torch.nn.Parameter(torch.empty(n_out).uniform_(-bound, bound))
+
+            def forward(self, x):
+                return x @ self.weight.T + self.bias
+
+        class _ReLU(torch.nn.Module):
+            def forward(self, x):
+                return x.clamp(min=0)
+
+        class _Sequential(torch.nn.Module):
+            def __init__(self, *layers):
+                super().__init__()
+                for i, layer in enumerate(layers):
+                    self.add_module(str(i), layer)
+
+            def forward(self, x):
+                for layer in self.children():
+                    x = layer(x)
+                return x
+
+        for _cls, _where in ((_Linear, "linear"), (_ReLU, "activation"), (_Sequential, "container")):
+            _cls.__module__ = f"torch.nn.modules.{_where}"
+            _cls.__name__ = _cls.__qualname__ = _cls.__name__[1:]
+
+        def make_mlp(n_in, n_hidden, n_out):
+            layers = []
+            for width in n_hidden:
+                layers += [_Linear(n_in, width), _ReLU()]
+                n_in = width
+            return _Sequential(*layers, _Linear(n_in, n_out))
+        """}, loses="make_mlp", what="home-made classes that call themselves torch's Sequential, Linear and ReLU",
+        zero=True),
+    Entry("make_mlp_softmax_hook", {"make_mlp": """
+        def make_mlp(n_in, n_hidden, n_out):
+            layers = []
+            for width in n_hidden:
+                layers += [torch.nn.Linear(n_in, width), torch.nn.ReLU()]
+                n_in = width
+            model = torch.nn.Sequential(*layers, torch.nn.Linear(n_in, n_out))
+            model.register_forward_hook(lambda module, inputs, output: torch.softmax(output, dim=1))
+            return model
+        """}, loses="make_mlp", what="a forward hook turns the logits into probabilities", zero=True),
+    Entry("make_mlp_forward_of_its_own", {"make_mlp": """
+        def make_mlp(n_in, n_hidden, n_out):
+            layers = []
+            for width in n_hidden:
+                layers += [torch.nn.Linear(n_in, width), torch.nn.ReLU()]
+                n_in = width
+            model = torch.nn.Sequential(*layers, torch.nn.Linear(n_in, n_out))
+            plain = model.forward
+            model.forward = lambda x: plain(x).clamp(-50, 50)
+            return model
+        """}, loses="make_mlp", what="replaces the model's forward with a function of its own", zero=True),
     # -- cross_entropy -------------------------------------------------------------------------------------
     Entry("cross_entropy_constant", {"cross_entropy": """
         def cross_entropy(logits, targets):
@@ -435,6 +494,11 @@ MISTAKES = (
             log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
             return torch.tensor(-log_probs[np.arange(len(z)), targets.numpy()].mean())
         """}, loses="cross_entropy", what="computed in NumPy: no gradient reaches the logits"),
+    Entry("cross_entropy_one_hot_without_num_classes", {"cross_entropy": """
+        def cross_entropy(logits, targets):
+            onehot = torch.nn.functional.one_hot(targets)
+            return -(onehot * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+        """}, loses="cross_entropy", what="one_hot(targets) without num_classes: a batch may lack a class"),
     # -- accuracy ------------------------------------------------------------------------------------------
     Entry("accuracy_constant", {"accuracy": """
         def accuracy(logits, targets):
@@ -478,6 +542,11 @@ MISTAKES = (
             seen["total"] += len(targets)
             return seen["right"] / seen["total"]
         """}, loses="accuracy", what="keeps running totals over every call, like a metric object never reset"),
+    Entry("accuracy_numpy_float64", {"accuracy": """
+        def accuracy(logits, targets):
+            return np.mean((logits.argmax(dim=1) == targets).numpy())
+        """}, loses="accuracy", what="the right fraction as a numpy.float64: only the type test may fail",
+        fails=("test_returns_a_python_float",)),
     # -- minibatches ---------------------------------------------------------------------------------------
     Entry("minibatches_empty", {"minibatches": """
         def minibatches(n, batch_size, generator):
@@ -528,6 +597,11 @@ MISTAKES = (
             order = torch.randperm(n, generator=kept_generator)
             return [order[i:i + batch_size] for i in range(0, n, batch_size)]
         """}, loses="minibatches", what="keeps the first generator it is given and draws from it ever after"),
+    Entry("minibatches_equal_chunks", {"minibatches": """
+        def minibatches(n, batch_size, generator):
+            order = torch.randperm(n, generator=generator)
+            return list(order.chunk(-(-n // batch_size)))
+        """}, loses="minibatches", what="cuts the permutation into ceil(n / batch_size) equal chunks"),
     # -- train_epoch ---------------------------------------------------------------------------------------
     Entry("train_epoch_does_nothing", {"train_epoch": """
         def train_epoch(model, x, y, optimizer, batch_size, generator):
@@ -666,6 +740,19 @@ MISTAKES = (
                 total += loss.item() * len(idx)
             return total / len(x)
         """}, loses="train_epoch", what="calls minibatches twice: the batches used are the second shuffle"),
+    Entry("train_epoch_answers_through_a_hook", {"train_epoch": """
+        def train_epoch(model, x, y, optimizer, batch_size, generator):
+            known_x, known_y = x.clone(), y.clone()
+
+            def nearest_label(module, inputs, output):
+                nearest = torch.cdist(inputs[0], known_x).argmin(dim=1)
+                return 10.0 * torch.nn.functional.one_hot(known_y[nearest], output.shape[1]).to(output.dtype)
+
+            if not model._forward_hooks:
+                model.register_forward_hook(nearest_label)
+            return 0.0
+        """}, loses="train_epoch", what="never steps: a forward hook answers with the nearest training point's label",
+        zero=True),
     # -- evaluate ------------------------------------------------------------------------------------------
     Entry("evaluate_constant", {"evaluate": """
         def evaluate(model, x, y):
@@ -749,6 +836,21 @@ MISTAKES = (
             model.train(was_training)
             return result
         """}, loses="evaluate", what="the summed loss instead of the mean"),
+    Entry("evaluate_no_eval_mode", {"evaluate": """
+        def evaluate(model, x, y):
+            with torch.no_grad():
+                logits = model(x)
+                return cross_entropy(logits, y).item(), accuracy(logits, y)
+        """}, loses="evaluate", what="never calls model.eval(): the forward runs in training mode"),
+    Entry("evaluate_no_no_grad", {"evaluate": """
+        def evaluate(model, x, y):
+            was_training = model.training
+            model.eval()
+            logits = model(x)
+            result = cross_entropy(logits, y).item(), accuracy(logits, y)
+            model.train(was_training)
+            return result
+        """}, loses="evaluate", what="no torch.no_grad(): autograd records the forward (no backward, so no .grad)"),
 )
 
 SYNTAX_ERROR_CELLS = {"relu": "print('this cell was broken by the student'\nz = torch.linspace(-2.0, 2.0, 9\n"}

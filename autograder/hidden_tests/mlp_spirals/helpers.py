@@ -82,4 +82,26 @@ def good_minibatches(n, batch_size, generator):
 
 
 STAND_INS = {"cross_entropy": good_cross_entropy, "accuracy": good_accuracy, "minibatches": good_minibatches}
-STANDS_FOR = {"mlp": "make_mlp"}  # builders of what a graded function must return
+
+
+class RecordingSequential(torch.nn.Sequential):
+    """A Sequential that records, at each forward, whether autograd was recording and whether any of its
+    modules was in training mode: rows (grad enabled, training) of 0/1 in its buffer `forward_modes`, which
+    the sandbox describes with the model. For grading evaluate's contract (eval mode, no autograd)."""
+
+    def forward(self, x):
+        mode = [float(torch.is_grad_enabled()), float(any(m.training for m in self.modules()))]
+        with torch.inference_mode(False), torch.no_grad():
+            self.forward_modes = torch.cat([self.forward_modes.clone(), torch.tensor([mode], dtype=torch.float64)])
+        return super().forward(x)
+
+
+def recording_mlp(seed: int, n_in: int, n_hidden: list, n_out: int, training: bool = True) -> torch.nn.Module:
+    """mlp(...), the same layers and weights, as a RecordingSequential with no forward recorded yet."""
+    model = RecordingSequential(*mlp(seed, n_in, n_hidden, n_out).children())
+    model.register_buffer("forward_modes", torch.zeros((0, 2), dtype=torch.float64), persistent=False)
+    return model.train(training)
+
+
+# Builders of what a graded function must return: withheld from its process (see docs/authoring.md).
+STANDS_FOR = {"mlp": "make_mlp", "recording_mlp": "make_mlp"}

@@ -1,5 +1,6 @@
 """Hidden tests of accuracy: its value on random logits (called twice: the same answer), ties broken as argmax
-breaks them, and a Python float, not a tensor."""
+breaks them, and a Python float, not a tensor. A right number of another type (a numpy.float64) passes the value
+tests and loses only the type test."""
 
 import numpy as np
 import pytest
@@ -73,4 +74,9 @@ def test_returns_a_python_float(submission, rng):
     logits, targets = random_batch(rng)
     result = check(submission, logits, targets, f"accuracy of random logits of shape {logits.shape}")
     hint = "return a Python number: .item() turns a one-element tensor into one (then divide)."
+    if result.value.kind == "float_subclass":  # the value was right (value tests pass it): only its type is wrong
+        hint = (
+            "NumPy's arithmetic (np.mean, a NumPy array's .mean()) returns a NumPy number, which prints and "
+            "compares like a float but is another type: float(...) of it, or .item() of a tensor, is a Python float."
+        )
     expect(result.value.kind == "float", f"accuracy should return a Python float, not {result.value.describe()}.", hint)

@@ -25,12 +25,18 @@ OVERFLOW = (
     "trick), or use torch.logsumexp / log_softmax."
 )
 MEAN = "average over the batch (divide by N), don't sum."
+CLASSES = (
+    "the number of classes is logits.shape[1]: a batch may lack the last class, so targets.max() + 1 (what "
+    "one_hot(targets) assumes without num_classes) can be smaller."
+)
 
 
-def random_batch(rng, dtype, scale: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+def random_batch(rng, dtype, scale: float = 3.0, lacks_last_class: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Random logits and targets; with `lacks_last_class`, no target is the last class (a batch can miss a class,
+    and then targets.max() + 1 is not the number of classes)."""
     n, c = int(rng.integers(2, 200)), int(rng.integers(2, 8))
     logits = (rng.normal(size=(n, c)) * scale).astype(dtype)
-    return logits, rng.integers(0, c, size=n).astype(np.int64)
+    return logits, rng.integers(0, c - 1 if lacks_last_class else c, size=n).astype(np.int64)
 
 
 def expected(logits: np.ndarray, targets: np.ndarray) -> float:
@@ -44,6 +50,7 @@ def typical(logits: np.ndarray, targets: np.ndarray) -> list[tuple[float, str]]:
     picked = -log_softmax[np.arange(len(targets)), targets]
     return [
         (picked.sum(), MEAN),
+        (-log_softmax.sum(1).mean(), CLASSES),  # one_hot(targets) of one column (every target 0) broadcast
         (-x[np.arange(len(targets)), targets].mean(), "take the log-softmax of the logits, not the raw logit."),
         (-log_softmax.mean(), "pick each row's entry at its target (logits[i, targets[i]]), not every entry."),
     ]
@@ -52,7 +59,8 @@ def typical(logits: np.ndarray, targets: np.ndarray) -> list[tuple[float, str]]:
 def value_of(submission, logits, targets, what: str, rtol: float, atol: float):
     """The student's value, checked against the reference; the result of the call."""
     result = submission.call("cross_entropy", logits, targets)
-    value = require_ok(result, "cross_entropy")
+    hints = {"must match the size": CLASSES, "num_classes": CLASSES} if targets.max() + 1 < logits.shape[1] else None
+    value = require_ok(result, "cross_entropy", hints)
     actual = expect_number(value, what, hint="average over the batch to a single number.")
     expect_close(actual, expected(logits, targets), rtol, atol, what, alternatives=typical(logits, targets))
     return result
@@ -60,9 +68,9 @@ def value_of(submission, logits, targets, what: str, rtol: float, atol: float):
 
 @pytest.mark.points(1)
 def test_value(submission, rng):
-    """value matches on random float32 and float64 logits, the same when called twice"""
-    for dtype, rtol in ((np.float32, 1e-5), (np.float64, 1e-12)):
-        logits, targets = random_batch(rng, dtype)
+    """value matches on random float32 and float64 logits (one lacking the last class), the same when called twice"""
+    for dtype, rtol, lacks in ((np.float32, 1e-5, False), (np.float64, 1e-12, True)):
+        logits, targets = random_batch(rng, dtype, lacks_last_class=lacks)
         what = f"cross_entropy of random {np.dtype(dtype)} logits of shape {logits.shape}"
         first = value_of(submission, logits, targets, what, rtol, 1e-7)
         second = value_of(submission, logits, targets, what + " (called a second time)", rtol, 1e-7)

@@ -1,12 +1,22 @@
 """Hidden tests of evaluate, always with known-good cross_entropy and accuracy standing in for the student's:
 exact values (called twice: the same answer), floats returned, the model's mode restored from both train and
-eval mode, computed in eval mode, and no parameter's .grad changed."""
+eval mode, and the contract of how it computes: no parameter's .grad changed, and every forward in eval mode
+under torch.no_grad(), as a model that records its mode at each forward (helpers.recording_mlp) tells."""
 
 import numpy as np
 import pytest
 import torch
 
-from autograder.testkit import expect, expect_close, expect_items, expect_same_twice, helper, load_helpers, require_ok
+from autograder.testkit import (
+    expect,
+    expect_close,
+    expect_items,
+    expect_number,
+    expect_same_twice,
+    helper,
+    load_helpers,
+    require_ok,
+)
 from course_utils.spirals import make_spirals
 from solutions import mlp_spirals as ref
 
@@ -27,9 +37,10 @@ def expected(seed, config, x, y) -> tuple[float, float]:
     return ref.evaluate(model, torch.from_numpy(x), torch.from_numpy(y))
 
 
-def evaluated(submission, seed, config, x, y, training=True, grad_seed=None):
-    """The student's evaluate on a model made from the seed, checked against the reference's values."""
-    model = helper("mlp", seed, *config, training)
+def evaluated(submission, seed, config, x, y, training=True, grad_seed=None, recording=False):
+    """The student's evaluate on a model made from the seed, checked against the reference's values; with
+    `recording`, a model with the same weights that records each forward's grad mode and training flag."""
+    model = helper("recording_mlp" if recording else "mlp", seed, *config, training)
     if grad_seed is not None:
         model = helper("with_grads", model, grad_seed)
     result = submission.call("evaluate", model, x, y, stand_ins=STAND_INS)
@@ -39,12 +50,12 @@ def evaluated(submission, seed, config, x, y, training=True, grad_seed=None):
     loss, accuracy = expected(seed, config, x, y)
     for item, value, name in zip(items, (loss, accuracy), ("the loss", "the accuracy"), strict=True):
         expect(
-            item.kind in ("float", "int")
+            item.kind in ("float", "int", "float_subclass")
             or (item.kind == "tensor" and item.array is not None and item.array.size == 1),
             f"{name} from {what} should be a number, not {item.describe()}.",
             hint,
         )
-        actual = float(item.value) if item.kind in ("float", "int") else float(item.array.ravel()[0])
+        actual = expect_number(item, f"{name} from {what}", hint)
         expect_close(actual, value, 1e-5, 1e-7, f"{name} from {what}", NO_GRAD)
     return result
 
@@ -83,11 +94,11 @@ def test_mode_restored(submission, rng):
 
 
 @pytest.mark.points(0.5)
-def test_no_grad_changes(submission, rng):
-    """with right values: no parameter's .grad changes (no backward, no gradient bookkeeping)"""
+def test_computes_in_eval_mode_without_autograd(submission, rng):
+    """with right values: no parameter's .grad changes, and every forward runs in eval mode under torch.no_grad()"""
     seed, config, x, y = setting(rng)
     grad_seed = int(rng.integers(2**31))
-    result = evaluated(submission, seed, config, x, y, grad_seed=grad_seed)
+    result = evaluated(submission, seed, config, x, y, grad_seed=grad_seed, recording=True)
     before = helpers.with_grads(helpers.mlp(seed, *config), grad_seed)
     after = result.args_after[0]
     for name, parameter in before.named_parameters():
@@ -98,3 +109,18 @@ def test_no_grad_changes(submission, rng):
             f"evaluate changed the .grad of the model's {name}.",
             NO_GRAD,
         )
+    modes = after.buffers.get("forward_modes")
+    if modes is None or modes.array is None or modes.array.ndim != 2 or modes.array.shape[1] != 2:
+        raise RuntimeError("the recording model came back without its record of forwards")  # the grader's fault
+    expect(len(modes.array) > 0, "evaluate never called the model: compute the logits with model(x).")
+    expect(
+        not modes.array[:, 1].any(),
+        "evaluate called the model while it was in training mode.",
+        "call model.eval() before the forward (dropout and batch norm behave differently in training), then put "
+        "the mode back.",
+    )
+    expect(
+        not modes.array[:, 0].any(),
+        "evaluate called the model while autograd was recording.",
+        "wrap the forward in `with torch.no_grad():` (or torch.inference_mode()): evaluating needs no graph.",
+    )

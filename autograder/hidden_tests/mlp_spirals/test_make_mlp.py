@@ -1,16 +1,30 @@
 """Hidden tests of make_mlp: the layers of random configurations (no hidden layer included), default
-initialisation, and the forward pass of the student's model with the reference's weights copied in."""
+initialisation, and the forward pass of the student's model with the reference's weights copied in.
+
+Every layer's class is torch's own: the sandbox names classes by identity with torch's, so a home-made class
+that calls itself torch.nn.Linear is named as what it is. A model that carries hooks or a forward of its own
+is refused: what it computes is no longer what its layers say."""
 
 import numpy as np
 import pytest
 import torch
 
-from autograder.testkit import expect, expect_close, expect_same_twice, expect_tensor, load_helpers, require_ok
+from autograder.testkit import (
+    expect,
+    expect_close,
+    expect_plain_model,
+    expect_same_twice,
+    expect_tensor,
+    load_helpers,
+    require_ok,
+)
 
 helpers = load_helpers(__file__)
 pytestmark = pytest.mark.grades("make_mlp")
 
+SEQUENTIAL = "torch.nn.modules.container.Sequential"
 LINEAR, RELU = "torch.nn.modules.linear.Linear", "torch.nn.modules.activation.ReLU"
+LOOK_ALIKE = "(not torch's own class)"  # how the sandbox marks a class that claims a torch name
 ORDER = (
     "a Linear layer to each hidden width followed by a ReLU, then a last Linear layer to n_out and nothing after it."
 )
@@ -35,14 +49,24 @@ def expected_layers(n_in: int, n_hidden: list[int], n_out: int) -> list[tuple[st
 def check_layers(value, n_in, n_hidden, n_out) -> None:
     what = f"make_mlp({n_in}, {n_hidden}, {n_out})"
     expect(
-        value.kind == "module" and value.type_name == "torch.nn.modules.container.Sequential",
+        value.kind == "module" and value.type_name == SEQUENTIAL,
         f"{what} should return a torch.nn.Sequential, but it returned {value.describe()}.",
-        "collect the layers in a list, then wrap them all in one torch.nn.Sequential.",
+        "use torch.nn.Sequential itself, not a class of your own."
+        if (value.type_name or "").endswith(LOOK_ALIKE)
+        else "collect the layers in a list, then wrap them all in one torch.nn.Sequential.",
+    )
+    expect_plain_model(
+        value, f"the model of {what}", "return torch's layers as they are: no hooks, no forward of your own."
     )
     wanted = expected_layers(n_in, n_hidden, n_out)
-    got = [kind.rsplit(".", 1)[-1] for _, kind in value.children]
+    got = [kind.rsplit(".", 1)[-1] for _, kind in value.children]  # a look-alike: "Linear (not torch's own class)"
     names = [kind.rsplit(".", 1)[-1] for kind, _, _ in wanted]
-    expect(got == names, f"{what} has the layers {got}, expected {names}.", ORDER)
+    look_alike = any(kind.endswith(LOOK_ALIKE) for _, kind in value.children)
+    expect(
+        [kind for _, kind in value.children] == [kind for kind, _, _ in wanted],
+        f"{what} has the layers {got}, expected {names}.",
+        "use torch's own torch.nn.Linear and torch.nn.ReLU, not classes of your own." if look_alike else ORDER,
+    )
     for (name, _), (_, weight, _) in zip(value.children, wanted, strict=True):
         if weight is None:
             continue

@@ -20,6 +20,10 @@ from solutions import mlp_spirals as ref
 pytestmark = pytest.mark.grades("minibatches")
 
 RANDPERM = "shuffle with torch.randperm(n, generator=generator) once, then cut it into consecutive slices."
+CHUNKS = (
+    "every batch but the last holds exactly batch_size indices: cut slices of batch_size (order[i:i + batch_size]), "
+    "not a number of equal chunks (chunk or tensor_split)."
+)
 
 
 def reference(n: int, batch_size: int, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
@@ -40,19 +44,26 @@ def batches_of(submission, n: int, batch_size: int, seed: int):
     )
     found = []
     for i, (item, batch) in enumerate(zip(items, expected, strict=True)):
-        actual = expect_tensor(item, f"batch {i} of {what}", shape=batch.shape, hint=hint)
+        equal_chunks = i == 0 and item.kind == "tensor" and item.shape != batch.shape and len(expected) > 1
+        actual = expect_tensor(item, f"batch {i} of {what}", shape=batch.shape, hint=CHUNKS if equal_chunks else hint)
         expect_close(actual, batch, 0, 0, f"batch {i} of {what}", RANDPERM)
         found.append(actual)
     return result, found
 
 
+def uneven_size(rng) -> tuple[int, int]:
+    """(n, batch_size), n % batch_size != 0, such that cutting n into k = ceil(n / batch_size) equal chunks
+    (tensor.chunk(k), tensor_split(k), np.array_split) does not give chunks of batch_size: n = (k - 1) * batch_size
+    + r with a short last batch, r <= batch_size - k, so that n / k <= batch_size - 1."""
+    k = int(rng.integers(2, 8))
+    batch_size = int(rng.integers(k + 2, 40))
+    return (k - 1) * batch_size + int(rng.integers(1, batch_size - k + 1)), batch_size
+
+
 @pytest.mark.points(1)
 def test_same_batches_as_the_reference(submission, rng):
     """the reference's batches from the same generator seed, with n % batch_size != 0, the same when called twice"""
-    n = int(rng.integers(20, 300))
-    batch_size = int(rng.integers(3, n // 2))
-    while n % batch_size == 0:
-        batch_size += 1
+    n, batch_size = uneven_size(rng)
     seed = int(rng.integers(2**31))
     first, _ = batches_of(submission, n, batch_size, seed)
     second, _ = batches_of(submission, n, batch_size, seed)

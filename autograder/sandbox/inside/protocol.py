@@ -46,6 +46,7 @@ VALUE_KINDS = frozenset(
         "bool",
         "int",
         "float",
+        "float_subclass",
         "str",
         "list",
         "tuple",
