@@ -29,6 +29,32 @@ def _number(value: Any) -> float:
     return float(value)
 
 
+def _text(value: Any) -> str:
+    return str(value or "")
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _texts(value: Any) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def _field(key: str, read, doc: str, in_extra: bool = False) -> property:
+    """A read-only view of one key of results.json (of extra_data when `in_extra`), made typed by `read`:
+    whatever the file holds there, the reader gets a value of the one type."""
+
+    def get(self: Results):
+        return read((self.extra if in_extra else self.data).get(key))
+
+    return property(get, doc=doc)
+
+
 @dataclasses.dataclass(frozen=True)
 class Test:
     id: str  # pytest's node id, e.g. "week1/test_f.py::test_f_matches_the_reference"
@@ -114,45 +140,22 @@ class Results:
             )
         return tests
 
-    @property
-    def extra(self) -> dict:
-        extra = self.data.get("extra_data")
-        return extra if isinstance(extra, dict) else {}
-
-    @property
-    def load_error(self) -> str | None:
-        error = self.extra.get("load_error")
-        return str(error) if error else None
+    extra = _field("extra_data", _mapping, "The kit's own fields (extra_data): empty when missing or not an object.")
+    load_error = _field("load_error", _text_or_none, "Why the notebook could not be graded, if so.", in_extra=True)
 
     @property
     def score(self) -> float:
         """The score shown and recorded: 0 when the notebook could not be read, whatever else it says."""
         return 0.0 if self.load_error else _number(self.data.get("score"))
 
-    @property
-    def max_score(self) -> float:
-        return _number(self.data.get("max_score"))
-
-    @property
-    def notebook_sha256(self) -> str:
-        """The graded notebook's sha256 ("" when no file was read)."""
-        return str(self.extra.get("notebook_sha256") or "")
-
-    @property
-    def isolation(self) -> str | None:
-        """The sandbox mode it was graded in (bwrap-root, bwrap-user, plain), None when nothing ran."""
-        mode = self.extra.get("isolation")
-        return str(mode) if mode else None
-
-    @property
-    def hit_limit(self) -> bool:
-        return self.extra.get("hit_limit") is True
-
-    @property
-    def events(self) -> list[str]:
-        """Limits hit and restarts, in words (for the TA and the student)."""
-        events = self.extra.get("events")
-        return [str(event) for event in events] if isinstance(events, list) else []
+    max_score = _field("max_score", _number, "Points possible.")
+    notebook_sha256 = _field("notebook_sha256", _text, 'The graded notebook\'s sha256 ("" when no file was read).',
+                             in_extra=True)  # fmt: skip
+    isolation = _field("isolation", _text_or_none, "The sandbox mode it was graded in (bwrap-root, bwrap-user, "
+                       "plain), None when nothing ran.", in_extra=True)  # fmt: skip
+    hit_limit = _field("hit_limit", lambda value: value is True, "Whether a limit was hit.", in_extra=True)
+    events = _field("events", _texts, "Limits hit and restarts, in words (for the TA and the student).",
+                    in_extra=True)  # fmt: skip
 
     def seeds(self) -> dict[str, int]:
         """The rng seed of each test, by test id (malformed entries are left out)."""
@@ -164,11 +167,8 @@ class Results:
         }
         return {str(name): int(seed) for name, seed in readable.items() if len(seed) < 50}
 
-    @property
-    def late(self) -> dict:
-        """extra_data.late (see course/late.py), or empty when there is no due date."""
-        late = self.extra.get("late")
-        return late if isinstance(late, dict) else {}
+    late = _field("late", _mapping, "extra_data.late (see course/late.py), or empty when there is no due date.",
+                  in_extra=True)  # fmt: skip
 
     @property
     def penalty(self) -> float:
@@ -203,18 +203,10 @@ class Results:
         return {function: sum(t.max_score for t in tests) for function, tests in self.by_function().items()}
 
     def evidence(self) -> dict:
-        evidence = self.extra.get("evidence")
-        return evidence if isinstance(evidence, dict) else {}
+        return _mapping(self.extra.get("evidence"))
 
-    @property
-    def execution_time(self) -> float:
-        """Seconds the grading of this notebook took."""
-        return _number(self.data.get("execution_time"))
-
-    @property
-    def output(self) -> str:
-        """The grader's note on the whole notebook (cells that did not run, limits hit)."""
-        return str(self.data.get("output") or "")
+    execution_time = _field("execution_time", _number, "Seconds the grading of this notebook took.")
+    output = _field("output", _text, "The grader's note on the whole notebook (cells that did not run, limits hit).")
 
 
 def functions_of(results: list[Results]) -> list[str]:
