@@ -17,7 +17,7 @@ from pathlib import Path
 
 from autograder.course import Course
 from autograder.course.cells import GRADE_CELL_PREFIX, SOLUTION_CELL_SUFFIX
-from autograder.gradebook.folders import keep_files
+from autograder.gradebook.folders import autograded_folder, keep_files
 from autograder.grading.results import Results
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,8 @@ def function_comments(results: Results) -> dict[str, str]:
 def record(
     course: Course, assignment: str, student: str, notebook: Path, results: Results | dict, readable: bool = True
 ) -> None:
-    """Put one graded submission into nbgrader's folders and gradebook (replacing automatic scores)."""
-    keep_files(course, assignment, student, notebook, results, readable)
+    """Put one graded submission into nbgrader's gradebook (replacing automatic scores), then into its folders:
+    the results.json kept in autograded/ is the mark that the gradebook holds this very result (see `holds`)."""
     typed = Results.of(results)
     points = typed.function_scores()
     comments = function_comments(typed)
@@ -96,6 +96,17 @@ def record(
                 function = comment.cell.name.removesuffix(SOLUTION_CELL_SUFFIX)
                 comment.auto_comment = comments.get(function)
         gradebook.db.commit()
+    keep_files(course, assignment, student, notebook, typed, readable)
+
+
+def holds(course: Course, assignment: str, student: str, results: Results) -> bool:
+    """Whether this very result was recorded: a batch stopped between results.json and the gradebook row
+    (or before the folders) left another result, or none, in autograded/."""
+    try:
+        kept = Results.read(autograded_folder(course, student, assignment) / "results.json")
+    except (OSError, ValueError):
+        return False
+    return kept.data == results.data
 
 
 class Recorder:
@@ -112,3 +123,6 @@ class Recorder:
             ensure_assignment(self.course, self.assignment)
             self._ready = True
         record(self.course, self.assignment, job.student, job.notebook, results, readable=job.refused is None)
+
+    def holds(self, job, results: Results) -> bool:
+        return holds(self.course, self.assignment, job.student, results)

@@ -2,8 +2,9 @@
 
 Each worker process owns one warm sandbox and grades one submission after another, under a memory ceiling
 (Limits.grader_memory_mb), so that no reply from a sandbox can take the host. Only this (parent) process
-writes files, each atomically, after the submission's sandboxed process is gone; a rerun skips submissions
-whose results.json came from the same notebook bytes unless forced.
+writes files, each atomically, after the submission's sandboxed process is gone: results.json first, then the
+gradebook row. A rerun skips submissions whose results.json came from the same notebook bytes unless forced,
+and records from results.json a row the gradebook does not hold (a batch stopped between the two writes).
 
 A batch survives any notebook: an exception while reading, grading or recording one submission becomes that
 student's row, with 0 and the reason, and grading goes on. Only what no submission can cause stops it: a
@@ -27,6 +28,7 @@ from pathlib import Path
 from autograder.course import Assignment
 from autograder.course.files import atomic_write
 from autograder.errors import KitError
+from autograder.grading.ceiling import cap_memory
 from autograder.grading.engine import Grader, check_isolation, grading_failed
 from autograder.grading.jobs import Job, NoSubmissions, discover, late_info
 from autograder.grading.notebook import fingerprint
@@ -49,6 +51,11 @@ def previous_results(out: Path, job: Job) -> Results | None:
     return previous if same else None
 
 
+def _not_recorded(job: Job, results: Results, exc: Exception) -> Results:
+    log.error("recording %s's grades failed", job.student, exc_info=exc)
+    return results.zeroed(f"its grades could not be recorded ({type(exc).__name__}: {str(exc)[:300]})")
+
+
 def already_graded(out: Path, job: Job) -> bool:
     return previous_results(out, job) is not None
 
@@ -63,20 +70,6 @@ def previous_seeds(out: Path, job: Job) -> dict[str, int]:
 # -- worker processes ------------------------------------------------------------------------------------
 
 _grader: Grader | None = None
-
-
-def cap_memory(megabytes: int) -> None:
-    """Let this process map at most `megabytes` more than it has mapped now (RLIMIT_AS; 0: no cap). Past it
-    an allocation fails with MemoryError, which costs the submission being graded, never the host."""
-    if not megabytes:
-        return
-    try:  # what is mapped already (the parent's pages, for a forked worker) is not the grading's
-        mapped = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
-    except OSError:  # no /proc (macOS): the cap is the whole address space
-        mapped = 0
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)  # a lower limit already set (ulimit -v) stays
-    cap = min(limit for limit in (mapped + megabytes * 2**20, soft, hard) if limit != resource.RLIM_INFINITY)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
 def _init_worker(assignment: Assignment, require_isolation: bool) -> None:
@@ -213,22 +206,40 @@ def grade_folder(
     policy = assignment.late_policy()
 
     def record(job: Job, results: Results) -> None:
-        # results.json is the mark of a finished submission, so it is written last, whatever happened before:
-        # a batch killed in between regrades this submission on the next run (on_result replaces, never
-        # duplicates), and one that failed to record it does not try again.
-        try:
-            if policy is not None:
+        # results.json comes first, then the gradebook row: a rerun never grades a recorded notebook again and
+        # never stalls on one that failed, and one killed between the two writes records the row it missed
+        # from results.json (see rerecord). on_result replaces a row, never duplicates it.
+        if policy is not None:
+            try:
                 results = results.with_extra(late=late_info(policy, job, results.score, use_mtime))
-            if on_result is not None:
-                on_result(job, results)
-        except Exception as exc:
-            log.error("recording %s's grades failed", job.student, exc_info=exc)
-            results = results.zeroed(f"its grades could not be recorded ({type(exc).__name__}: {str(exc)[:300]})")
-            if on_result is not None:
-                on_result(job, results)  # a gradebook that takes not even this row stops the batch
+            except Exception as exc:
+                results = _not_recorded(job, results, exc)
         results.write(results_path(out, job.student))
+        if on_result is not None:
+            deliver(job, results)
         progress.step()
 
+    def deliver(job: Job, results: Results) -> None:
+        assert on_result is not None
+        try:
+            on_result(job, results)
+        except Exception as exc:
+            results = _not_recorded(job, results, exc)
+            results.write(results_path(out, job.student))
+            on_result(job, results)  # a gradebook that takes not even this row stops the batch
+
+    def rerecord(job: Job) -> None:
+        """A skipped submission whose row the recorder does not hold (a batch stopped between the writes)."""
+        holds = getattr(on_result, "holds", None)
+        previous = previous_results(out, job)
+        if on_result is not None and holds is not None and previous is not None and not holds(job, previous):
+            log.info("%s's results.json is not in the gradebook yet: recording it", job.student)
+            deliver(job, previous)
+
+    grading = {job.student for job in todo}
+    for job in jobs:
+        if job.student not in grading:
+            rerecord(job)
     if scheduler:
         from autograder.grading.cluster import grade_on_cluster
 

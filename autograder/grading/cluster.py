@@ -15,7 +15,9 @@ A worker process grades one submission at a time (the hidden tests run in its pr
 use every core of a machine, start one worker process per core (`dask worker --nworkers N --nthreads 1`).
 A worker that dies mid-task (SIGKILL, a lost machine, its nanny's --memory-limit) costs a retry on another
 worker; a submission that kills `distributed.scheduler.allowed-failures` + 1 workers in a row is recorded
-with that reason. Any other exception while grading a submission is that student's row, as in a local batch.
+with that reason. A worker process takes the assignment's grader memory ceiling (ceiling.py) at its first
+submission, as a local grading worker does. Any other exception while grading a submission is that
+student's row, as in a local batch.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from autograder.course import Assignment
 from autograder.errors import KitError
 from autograder.grading.bundle import bundle, unpack
+from autograder.grading.ceiling import cap_memory
 from autograder.grading.engine import Grader, check_isolation, grading_failed, not_graded
 from autograder.grading.jobs import Job
 from autograder.grading.results import Results
@@ -80,6 +83,7 @@ def grade_task(digest: str, data: bytes, name: str, notebook: bytes | None, seed
                 _graders.pop(stale).close()
             for old in [d for d in _unpacked if d != digest]:  # and so do older bundles' files
                 _unpacked.pop(old)[0].cleanup()
+            cap_memory(assignment.limits().grader_memory_mb)  # once: a lower ceiling already set stays
             _graders[key] = Grader(assignment, require_isolation)
         with tempfile.TemporaryDirectory(prefix="course-submission-") as folder:
             path = Path(folder) / f"{name}.ipynb"

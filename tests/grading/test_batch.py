@@ -12,8 +12,11 @@ import sys
 import pytest
 
 from autograder.devtools import samples
+from autograder.gradebook.export import scores
+from autograder.gradebook.records import Recorder
 from autograder.grading import batch
 from autograder.grading.batch import already_graded, discover, grade_folder, grades_csv, results_path
+from autograder.grading.ceiling import cap_memory
 from autograder.grading.jobs import Job, NoSubmissions
 from autograder.grading.notebook import fingerprint
 from autograder.grading.results import Results
@@ -169,14 +172,45 @@ def test_a_gradebook_that_takes_no_row_at_all_stops_the_batch(line_fit, tmp_path
 
     with pytest.raises(PermissionError):
         grade_folder(line_fit, flat_folder(tmp_path, "alice"), tmp_path / "out", workers=1, on_result=record)
-    assert not (tmp_path / "out" / "alice" / "results.json").exists()
+    kept = Results.read(tmp_path / "out" / "alice" / "results.json")  # written before the row: kept, not lost
+    assert "its grades could not be recorded (PermissionError" in kept.load_error
+
+
+class Killed(BaseException):
+    """A stop no `except Exception` catches, as a SIGKILL or Ctrl-C between two writes would be."""
+
+
+def test_a_batch_stopped_between_results_json_and_the_gradebook_records_the_row_on_the_rerun(
+    make_course, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(batch, "Grader", ExplodingGrader)
+    course = make_course("stopped")
+    line_fit, recorder = course.assignment("line_fit"), Recorder(course, "line_fit")
+    submissions, out = flat_folder(tmp_path, "alice", "bob"), tmp_path / "out"
+
+    def stopped_at_bob(job, results):
+        if job.student == "bob":
+            raise Killed
+        recorder(job, results)
+
+    with pytest.raises(Killed):
+        grade_folder(line_fit, submissions, out, workers=1, on_result=stopped_at_bob)
+    assert Results.read(out / "bob" / "results.json").score == 4  # results.json came first
+    assert set(scores(course, "line_fit")) == {"alice"}  # the row did not
+    written = {path: path.stat().st_mtime_ns for path in out.glob("*/results.json")}
+
+    monkeypatch.setattr(batch, "Grader", None)  # the rerun grades nobody: it records bob's row from results.json
+    grade_folder(line_fit, submissions, out, workers=1, on_result=recorder)
+    assert {path: path.stat().st_mtime_ns for path in out.glob("*/results.json")} == written
+    assert scores(course, "line_fit")["bob"]["mse"] == scores(course, "line_fit")["alice"]["mse"] == 4
+    assert recorder.holds(discover("line_fit", submissions)[1], Results.read(out / "bob" / "results.json"))
 
 
 # -- the grader's own memory ceiling ---------------------------------------------------------------------
 
 
 def _allocate(megabytes: int) -> str:
-    batch.cap_memory(256)
+    cap_memory(256)
     try:
         bytearray(megabytes * 2**20)
     except MemoryError:
@@ -195,7 +229,7 @@ def _capped_under(lower_mb: int) -> bool:
     mapped = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
     lower = mapped + lower_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (lower, hard))
-    batch.cap_memory(2**20)  # a ceiling of a TB: the lower limit a TA set with ulimit -v stays
+    cap_memory(2**20)  # a ceiling of a TB: the lower limit a TA set with ulimit -v stays
     return resource.getrlimit(resource.RLIMIT_AS)[0] == lower
 
 
@@ -207,7 +241,7 @@ def test_a_lower_limit_already_set_stays():
 @pytest.mark.slow
 def test_torch_imports_and_computes_under_the_default_ceiling():
     code = (
-        "from autograder.course.limits import Limits; from autograder.grading.batch import cap_memory; "
+        "from autograder.course.limits import Limits; from autograder.grading.ceiling import cap_memory; "
         "cap_memory(Limits().grader_memory_mb); import torch; print(torch.ones(1000, 1000).sum().item())"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

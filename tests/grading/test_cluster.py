@@ -129,6 +129,19 @@ def test_the_cluster_grades_as_local_grading_does(cluster, course, tmp_path):
     isolation = {json.loads(p.read_text())["extra_data"]["isolation"] for p in out.glob("*/results.json")}
     assert isolation <= {"bwrap-root", "bwrap-user", "plain"}
     assert all(f"{student} " in done.stdout for student in students)
+    from distributed import Client
+
+    def ceiling():  # runs on each worker, sent by value: what it needs, it imports there
+        import resource
+
+        from autograder.grading import cluster as worker_side
+
+        return bool(worker_side._graders), resource.getrlimit(resource.RLIMIT_AS)[0]
+
+    with Client(cluster.address, timeout=60) as client:  # every worker that graded has the grader's ceiling
+        ceilings = client.run(ceiling)
+    graded = [limit for busy, limit in ceilings.values() if busy]
+    assert graded and all(0 < limit < 16 * 2**30 for limit in graded), ceilings
 
 
 def test_a_worker_killed_mid_batch_costs_a_retry_and_nothing_twice(cluster, course, tmp_path):
