@@ -841,7 +841,8 @@ MISTAKES = (
             with torch.no_grad():
                 logits = model(x)
                 return cross_entropy(logits, y).item(), accuracy(logits, y)
-        """}, loses="evaluate", what="never calls model.eval(): the forward runs in training mode"),
+        """}, loses="evaluate", what="never calls model.eval(): the forward runs in training mode",
+        fails=("test_computes_in_eval_mode",)),
     Entry("evaluate_no_no_grad", {"evaluate": """
         def evaluate(model, x, y):
             was_training = model.training
@@ -850,7 +851,14 @@ MISTAKES = (
             result = cross_entropy(logits, y).item(), accuracy(logits, y)
             model.train(was_training)
             return result
-        """}, loses="evaluate", what="no torch.no_grad(): autograd records the forward (no backward, so no .grad)"),
+        """}, loses="evaluate", what="no torch.no_grad(): autograd records the forward (no backward, so no .grad)",
+        fails=("test_computes_without_autograd",)),
+    Entry("evaluate_neither_eval_mode_nor_no_grad", {"evaluate": """
+        def evaluate(model, x, y):
+            logits = model(x)
+            return cross_entropy(logits, y).item(), accuracy(logits, y)
+        """}, loses="evaluate", what="neither model.eval() nor torch.no_grad(): half a point for each",
+        fails=("test_computes_in_eval_mode", "test_computes_without_autograd")),
 )
 
 SYNTAX_ERROR_CELLS = {"relu": "print('this cell was broken by the student'\nz = torch.linspace(-2.0, 2.0, 9\n"}

@@ -1,7 +1,8 @@
 """Hidden tests of evaluate, always with known-good cross_entropy and accuracy standing in for the student's:
 exact values (called twice: the same answer), floats returned, the model's mode restored from both train and
-eval mode, and the contract of how it computes: no parameter's .grad changed, and every forward in eval mode
-under torch.no_grad(), as a model that records its mode at each forward (helpers.recording_mlp) tells."""
+eval mode, and the contract of how it computes, half a point each: every forward in eval mode; no parameter's
+.grad changed and every forward under torch.no_grad(), as a model that records its mode at each forward
+(helpers.recording_mlp) tells."""
 
 import numpy as np
 import pytest
@@ -68,7 +69,7 @@ def test_values(submission, rng):
     expect_same_twice(first.value, second.value, f"evaluate(model, x, y) on {len(x)} spiral points")
 
 
-@pytest.mark.points(0.5)
+@pytest.mark.points(0.25)
 def test_returns_python_floats(submission, rng):
     """with right values: a tuple of two Python floats, not tensors"""
     seed, config, x, y = setting(rng)
@@ -78,7 +79,7 @@ def test_returns_python_floats(submission, rng):
         expect(item.kind == "float", f"{name} from evaluate should be a Python float, not {item.describe()}.", hint)
 
 
-@pytest.mark.points(0.5)
+@pytest.mark.points(0.25)
 def test_mode_restored(submission, rng):
     """with right values: a model in train mode stays in train mode, one in eval mode stays in eval mode"""
     seed, config, x, y = setting(rng)
@@ -93,9 +94,31 @@ def test_mode_restored(submission, rng):
         )
 
 
+def recorded_forwards(result):
+    """The recording model's record of each forward: (grad enabled, training) per row."""
+    modes = result.args_after[0].buffers.get("forward_modes")
+    if modes is None or modes.array is None or modes.array.ndim != 2 or modes.array.shape[1] != 2:
+        raise RuntimeError("the recording model came back without its record of forwards")  # the grader's fault
+    expect(len(modes.array) > 0, "evaluate never called the model: compute the logits with model(x).")
+    return modes.array
+
+
 @pytest.mark.points(0.5)
-def test_computes_in_eval_mode_without_autograd(submission, rng):
-    """with right values: no parameter's .grad changes, and every forward runs in eval mode under torch.no_grad()"""
+def test_computes_in_eval_mode(submission, rng):
+    """with right values: every forward runs in eval mode"""
+    seed, config, x, y = setting(rng)
+    modes = recorded_forwards(evaluated(submission, seed, config, x, y, recording=True))
+    expect(
+        not modes[:, 1].any(),
+        "evaluate called the model while it was in training mode.",
+        "call model.eval() before the forward (dropout and batch norm behave differently in training), then put "
+        "the mode back.",
+    )
+
+
+@pytest.mark.points(0.5)
+def test_computes_without_autograd(submission, rng):
+    """with right values: no parameter's .grad changes, and every forward runs under torch.no_grad()"""
     seed, config, x, y = setting(rng)
     grad_seed = int(rng.integers(2**31))
     result = evaluated(submission, seed, config, x, y, grad_seed=grad_seed, recording=True)
@@ -109,18 +132,8 @@ def test_computes_in_eval_mode_without_autograd(submission, rng):
             f"evaluate changed the .grad of the model's {name}.",
             NO_GRAD,
         )
-    modes = after.buffers.get("forward_modes")
-    if modes is None or modes.array is None or modes.array.ndim != 2 or modes.array.shape[1] != 2:
-        raise RuntimeError("the recording model came back without its record of forwards")  # the grader's fault
-    expect(len(modes.array) > 0, "evaluate never called the model: compute the logits with model(x).")
     expect(
-        not modes.array[:, 1].any(),
-        "evaluate called the model while it was in training mode.",
-        "call model.eval() before the forward (dropout and batch norm behave differently in training), then put "
-        "the mode back.",
-    )
-    expect(
-        not modes.array[:, 0].any(),
+        not recorded_forwards(result)[:, 0].any(),
         "evaluate called the model while autograd was recording.",
         "wrap the forward in `with torch.no_grad():` (or torch.inference_mode()): evaluating needs no graph.",
     )
