@@ -48,16 +48,27 @@ def _release(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from autograder.gradebook.records import Recorder
     from autograder.grading.batch import format_table, grade_folder
+    from autograder.grading.regrade import changes, format_changes, preview, read_all
 
     course = _course(args)
     assignment = course.assignment(args.assignment)
-    out = Path(args.out)
-    results = grade_folder(
-        assignment, Path(args.submissions), out, workers=args.workers, force=args.force,
-        require_isolation=args.require_sandbox, on_result=Recorder(course, args.assignment), replay=args.replay,
-        scheduler=args.scheduler, use_mtime=not args.ignore_mtime,
-    )  # fmt: skip
+    out, submissions = Path(args.out), Path(args.submissions)
+    options = dict(workers=args.workers, force=args.force, require_isolation=args.require_sandbox,
+                   replay=args.replay, scheduler=args.scheduler, use_mtime=not args.ignore_mtime)  # fmt: skip
+    if args.preview:
+        planned, before, after = preview(assignment, submissions, out, **options)
+        print(f"{planned.summary()}; a preview: nothing was written to {out} or the gradebook")
+        print(format_changes(changes(before, after, [job.student for job in planned.todo]), before, after))
+        return 0
+    before, plans = read_all(out), []
+    results = grade_folder(assignment, submissions, out, on_result=Recorder(course, args.assignment),
+                           on_plan=plans.append, **options)  # fmt: skip
     print(format_table(results))
+    print(plans[0].summary())
+    changed = changes(before, results, [job.student for job in plans[0].todo])
+    if changed:
+        print(format_changes(changed, before, results))
+        print(f"the results these replace are kept in {out}/<student>/previous/")
     print(f"results: {out}/<student>/results.json, {out / 'grades.csv'}, gradebook {course.db_url}")
     return 0
 
@@ -174,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--replay", action="store_true",
         help="regrade with the inputs of the last grading of the same notebook (seeds in OUT/<student>/results.json)",
+    )  # fmt: skip
+    grade.add_argument(
+        "--preview", action="store_true",
+        help="grade in a scratch folder and print what would change per student and function; write nothing",
     )  # fmt: skip
     grade.add_argument("--require-sandbox", action="store_true", help="fail instead of grading unisolated")
     grade.add_argument(

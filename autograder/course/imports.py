@@ -15,7 +15,7 @@ from types import ModuleType
 
 from autograder.errors import KitError
 
-_importable: Path | None = None  # the course whose solutions and tests this process imports now
+_importable: tuple | None = None  # the course whose solutions and tests this process imports now, and its files
 
 
 class NotAPythonFile(KitError, ValueError):
@@ -25,10 +25,12 @@ class NotAPythonFile(KitError, ValueError):
 def make_importable(root: Path, solutions: Path, course_utils: Path, hidden_tests: Path) -> None:
     """Hidden tests import `solutions.<a>` and `course_utils` from this course, and pytest names the tests'
     own modules `<a>.test_*`. Modules of those names that another course, or an older copy of this one,
-    loaded into this process are forgotten first: a long-lived grader never runs stale tests. Once per
-    course and process: each grading of the same course finds it done."""
+    loaded into this process are forgotten first, and so are this course's own when one of its files changed
+    since: a long-lived grader never runs stale tests. Each grading of the same unchanged course finds it
+    done (a walk of its files' sizes and times)."""
     global _importable
-    if _importable == root:
+    state = (root, _stamp(solutions, course_utils, hidden_tests))
+    if _importable == state:
         return
     owners = {"solutions": solutions, "course_utils": course_utils}
     for name, module in list(sys.modules.items()):
@@ -36,17 +38,31 @@ def make_importable(root: Path, solutions: Path, course_utils: Path, hidden_test
         if location is None:
             continue
         if top in owners:
-            stale = not location.is_relative_to(owners[top])
+            stale = not location.is_relative_to(owners[top]) or _importable is not None
         else:
             test_module = location.name.startswith("test_") or (location.is_dir() and location.name == top)
-            stale = test_module and (hidden_tests / top).is_dir() and not location.is_relative_to(hidden_tests)
+            stale = test_module and (hidden_tests / top).is_dir()
+            stale = stale and (not location.is_relative_to(hidden_tests) or _importable is not None)
         if stale:
             del sys.modules[name]
     parent = str(solutions.parent)
     if parent in sys.path:
         sys.path.remove(parent)
     sys.path.insert(0, parent)
-    _importable = root
+    _importable = state
+
+
+def _stamp(*folders: Path) -> tuple:
+    """The size and modification time of every Python file below the folders: what changes when one is edited."""
+    found = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else ():
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(found)
 
 
 def _location(module) -> Path | None:
@@ -59,15 +75,21 @@ def _location(module) -> Path | None:
 
 
 def import_file(path: Path, kind: str) -> ModuleType:
-    """A Python file of a course (a solution, an assignment's helpers or catalogue), imported once, under a name
-    made of `kind` and its path (registered in sys.modules, where dataclasses and inspect look modules up)."""
+    """A Python file of a course (a solution, an assignment's helpers or catalogue), imported once (again when
+    the file changed), under a name made of `kind` and its path (registered in sys.modules, where dataclasses
+    and inspect look modules up)."""
     path = path.resolve()
     name = f"course_{kind}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
-    if name not in sys.modules:
+    try:
+        changed = path.stat().st_mtime_ns != getattr(sys.modules.get(name), "__course_mtime__", None)
+    except OSError:
+        changed = True
+    if changed:  # not imported yet, or edited since
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or not path.is_file():
             raise NotAPythonFile(f"{path} is not a Python file")
         module = importlib.util.module_from_spec(spec)
+        module.__course_mtime__ = path.stat().st_mtime_ns
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)

@@ -3,8 +3,11 @@
 Each worker process owns one warm sandbox and grades one submission after another, under a memory ceiling
 (Limits.grader_memory_mb), so that no reply from a sandbox can take the host. Only this (parent) process
 writes files, each atomically, after the submission's sandboxed process is gone: results.json first, then the
-gradebook row. A rerun skips submissions whose results.json came from the same notebook bytes unless forced,
-and records from results.json a row the gradebook does not hold (a batch stopped between the two writes).
+gradebook row. A rerun grades what is new or resubmitted, regrades a notebook when what grades it changed
+(hidden tests, helpers, reference, limits, the kit's grading code: bundle.grading_fingerprint) with the same
+inputs as before, and skips the rest unless forced; a regrade keeps the results it replaces in
+OUT/<student>/previous/. It records from results.json a row the gradebook does not hold (a batch stopped
+between the two writes).
 
 A batch survives any notebook: an exception while reading, grading or recording one submission becomes that
 student's row, with 0 and the reason, and grading goes on. Only what no submission can cause stops it: a
@@ -14,6 +17,8 @@ KitError while grading (the course or the machine is not fit to grade), or a gra
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 import importlib
 import io
 import logging
@@ -28,6 +33,7 @@ from pathlib import Path
 from autograder.course import Assignment
 from autograder.course.files import atomic_write
 from autograder.errors import KitError
+from autograder.grading.bundle import grading_fingerprint
 from autograder.grading.ceiling import cap_memory
 from autograder.grading.engine import Grader, check_isolation, grading_failed
 from autograder.grading.jobs import Job, NoSubmissions, discover, late_info
@@ -58,6 +64,46 @@ def _not_recorded(job: Job, results: Results, exc: Exception) -> Results:
 
 def already_graded(out: Path, job: Job) -> bool:
     return previous_results(out, job) is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Which submissions a run grades, and why."""
+
+    new: tuple[Job, ...]  # never graded, or resubmitted (other notebook bytes)
+    regrade: tuple[Job, ...]  # the same notebook again: what grades it changed, or --force, or --replay
+    skipped: tuple[Job, ...]  # the same notebook, graded by the same tests and code
+
+    @property
+    def todo(self) -> list[Job]:
+        return [*self.new, *self.regrade]
+
+    def summary(self) -> str:
+        return f"graded {len(self.new)}, regraded {len(self.regrade)}, skipped {len(self.skipped)} (unchanged)"
+
+
+def plan(jobs: list[Job], out: Path, graded_with: str, force: bool = False, replay: bool = False) -> Plan:
+    new, regrade, skipped = [], [], []
+    for job in jobs:
+        previous = previous_results(out, job)
+        if previous is None:
+            new.append(job)
+        elif force or replay or previous.graded_with != graded_with:
+            regrade.append(job)
+        else:
+            skipped.append(job)
+    return Plan(tuple(new), tuple(regrade), tuple(skipped))
+
+
+def keep_previous(path: Path, results: Results) -> None:
+    """Before results.json is replaced by other results, keep it in previous/ beside it, named by the time."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except (OSError, ValueError):  # none, or not text: nothing worth keeping
+        return
+    if old != results.to_json():
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        atomic_write(path.parent / "previous" / f"results-{stamp}.json", old)
 
 
 def previous_seeds(out: Path, job: Job) -> dict[str, int]:
@@ -186,12 +232,14 @@ def grade_folder(
     replay: bool = False,
     scheduler: str | None = None,
     use_mtime: bool = True,
+    on_plan: Callable[[Plan], None] | None = None,
 ) -> dict[str, Results]:
     """Grade a folder into OUT/<student>/results.json and OUT/grades.csv; returns results by student.
     `replay` regrades everyone with the inputs of their previous grading of the same notebook (the seeds in
     their results.json), to reproduce a disputed result. `scheduler`: grade on a Dask cluster (see cluster.py)
     instead of local sandboxes. With a due date (late.toml), each result gets extra_data.late from the
-    submission's time: nbgrader's timestamp.txt, else the file's mtime (unless `use_mtime` is False)."""
+    submission's time: nbgrader's timestamp.txt, else the file's mtime (unless `use_mtime` is False).
+    `on_plan` is told which submissions are graded, regraded and skipped before grading starts."""
     jobs = discover(assignment.name, submissions)
     if not jobs:
         name = assignment.name
@@ -199,8 +247,14 @@ def grade_folder(
             f"no submissions of {name} in {submissions}: expected <student>/{name}/*.ipynb folders "
             "(nbgrader's submitted/) or <student>.ipynb files (an LMS download)"
         )
-    todo = [job for job in jobs if force or replay or not already_graded(out, job)]
-    seeds = {job.student: previous_seeds(out, job) for job in todo} if replay else None
+    graded_with = grading_fingerprint(assignment)
+    planned = plan(jobs, out, graded_with, force, replay)
+    if on_plan is not None:
+        on_plan(planned)
+    todo = planned.todo
+    # A regrade of the same notebook draws the same inputs (a fresh draw only with --force), so that its scores
+    # change because the tests did, and a resubmission is never graded on inputs its author saw in feedback.
+    seeds = {job.student: previous_seeds(out, job) for job in planned.regrade if replay or not force}
     progress = Progress(len(todo), f"grading {assignment.name}")
 
     policy = assignment.late_policy()
@@ -209,11 +263,13 @@ def grade_folder(
         # results.json comes first, then the gradebook row: a rerun never grades a recorded notebook again and
         # never stalls on one that failed, and one killed between the two writes records the row it missed
         # from results.json (see rerecord). on_result replaces a row, never duplicates it.
+        results = results.with_extra(graded_with=graded_with)
         if policy is not None:
             try:
                 results = results.with_extra(late=late_info(policy, job, results.score, use_mtime))
             except Exception as exc:
                 results = _not_recorded(job, results, exc)
+        keep_previous(results_path(out, job.student), results)
         results.write(results_path(out, job.student))
         if on_result is not None:
             deliver(job, results)

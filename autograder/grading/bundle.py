@@ -2,10 +2,14 @@
 autograder. One tar archive holds what grading needs and nothing a student gets that grading does not need:
 the config, the source notebook (for its grade ids), the reference, the hidden tests with their helpers and
 limits, and course_utils. The same files always give the same bytes, so a bundle is named by its sha256.
+
+The same files, with the kit's own grading code, are what graded a notebook: `grading_fingerprint` names them,
+each results.json records it, and a change in any of them makes `course grade` grade the notebook again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
 from pathlib import Path
@@ -45,6 +49,21 @@ def bundle(assignment: Assignment) -> bytes:
             info.size, info.mode = len(data), 0o644
             archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+# The kit's folders whose code takes part in grading a notebook (the rest writes pages, exports, releases).
+GRADING_CODE = ("course", "grading", "sandbox", "testkit")
+
+
+def grading_fingerprint(assignment: Assignment) -> str:
+    """The sha256 of what grades a notebook of this assignment: its bundle (hidden tests, helpers, limits,
+    reference, course_utils, the source notebook's grade cells and points) and the kit's grading code."""
+    digest = hashlib.sha256(bundle(assignment))
+    package = Path(__file__).resolve().parent.parent
+    for folder in GRADING_CODE:
+        for path in sorted((package / folder).rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def unpack(data: bytes, folder: Path, name: str) -> Assignment:

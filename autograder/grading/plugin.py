@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import traceback
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,5 +110,16 @@ class GradingPlugin:
                 message = str(exc)
             else:
                 message = "The grader could not run this test (an internal error); your TA has been told."
-                self.internal_errors.append(f"{item.nodeid}: {''.join(traceback.format_exception(exc))}")
+                self.internal_errors.append(for_the_ta(item, exc))
         return TestOutcome(item.nodeid, name, function, float(_marker_arg(item, "points")), passed, message)
+
+
+def for_the_ta(item: pytest.Item, exc: BaseException) -> str:
+    """A hidden test's own error as one block for the TA: the test, the frames in the hidden tests' folder
+    (the test, its helpers, modules beside it) with file and line, and the exception. pytest's, pluggy's and
+    the kit's frames are dropped; when no frame is the hidden tests' (a missing fixture), the last one stays."""
+    folder = Path(item.path).resolve().parent
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [frame for frame in frames if Path(frame.filename).resolve().is_relative_to(folder)] or frames[-1:]
+    head = f"{item.nodeid}: the hidden test failed with an error of its own (the student sees an internal error)\n"
+    return head + "".join(traceback.format_list(own)) + "".join(traceback.format_exception_only(exc))

@@ -97,7 +97,8 @@ class Results:
         student's code produced kept. The notebook's sha256 stays, so a rerun does not grade it again."""
         tests = [{**t, "score": 0.0, "status": "failed", "output": reason} for t in self.data.get("tests") or []
                  if isinstance(t, dict)]  # fmt: skip
-        kept = {key: self.extra[key] for key in ("assignment", "notebook", "notebook_sha256") if key in self.extra}
+        kept = {key: self.extra[key] for key in ("assignment", "notebook", "notebook_sha256", "graded_with")
+                if key in self.extra}  # fmt: skip
         return Results({**self.data, "score": 0.0, "output": f"This notebook could not be graded: {reason}.",
                         "tests": tests, "extra_data": {**kept, "load_error": reason}})  # fmt: skip
 
@@ -151,6 +152,8 @@ class Results:
     max_score = _field("max_score", _number, "Points possible.")
     notebook_sha256 = _field("notebook_sha256", _text, 'The graded notebook\'s sha256 ("" when no file was read).',
                              in_extra=True)  # fmt: skip
+    graded_with = _field("graded_with", _text, "The fingerprint of what graded it (bundle.grading_fingerprint; "
+                         '"" in files written before it was recorded).', in_extra=True)  # fmt: skip
     isolation = _field("isolation", _text_or_none, "The sandbox mode it was graded in (bwrap-root, bwrap-user, "
                        "plain), None when nothing ran.", in_extra=True)  # fmt: skip
     hit_limit = _field("hit_limit", lambda value: value is True, "Whether a limit was hit.", in_extra=True)

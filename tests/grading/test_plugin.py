@@ -184,6 +184,28 @@ def test_another_exception_is_an_internal_error(outcomes):
     broken = [e for e in plugin.internal_errors if e.startswith(f"{name}::test_broken: ")]
     assert len(broken) == 1
     assert "ValueError: a bug in the hidden test" in broken[0]
+    assert f'{name}", line 20, in test_broken\n    raise ValueError("a bug in the hidden test")' in broken[0], broken[0]
+    assert not any(frame in broken[0] for frame in ("_pytest", "pluggy", "autograder/grading")), broken[0]
+    assert len(broken[0].splitlines()) == 4  # the test, its frame (file and line, then the code), the error
+
+
+def test_a_shared_module_beside_the_tests_keeps_its_frame_in_the_tas_block(tmp_path):
+    (tmp_path / "shared_blobs.py").write_text("def blobs(n):\n    return 1 / n\n")
+    plugin = GradingPlugin(submission=None)
+    source = """
+    import sys, pathlib
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from shared_blobs import blobs
+
+    @pytest.mark.points(1)
+    @pytest.mark.grades("loss")
+    def test_uses_shared_code():
+        blobs(0)
+    """
+    run(tmp_path, source, plugin)
+    (error,) = plugin.internal_errors
+    assert 'shared_blobs.py", line 2, in blobs' in error and "ZeroDivisionError: division by zero" in error
+    assert "_pytest" not in error and "pluggy" not in error
 
 
 def test_a_plain_assert_is_an_internal_error_and_hides_its_text(outcomes):
