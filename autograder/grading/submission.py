@@ -205,7 +205,7 @@ class Submission:
             if reason:
                 return reason
             previous = self._fork_of or "the notebook"
-            self._end_fork()
+            self._close_fork()  # the notebook's process stops it as it forks the next: no round trip of its own
             if self._sock is None:  # the notebook's process died meanwhile
                 self._ended(self.sandbox.last_exit, f"the tests of {previous}")
                 continue
