@@ -1,15 +1,18 @@
 """Importing a course's own Python files into the trusted process: solutions, helpers, catalogues, tests.
 
-Two ways in: `import_file` loads one file under a name made from its path (a solution, an assignment's
-helpers or catalogue), and `make_importable` puts a course's `solutions` and `course_utils` packages on
-sys.path for its hidden tests, forgetting those another course left in a long-lived process.
+Three ways in: `import_file` loads one file under a name made from its path (a solution, an assignment's
+helpers or catalogue), `make_importable` puts a course's `solutions` and `course_utils` packages on
+sys.path for its hidden tests, forgetting those another course left in a long-lived process, and
+`modules_beside` lets one run of an assignment's hidden tests import the modules in their folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -63,6 +66,28 @@ def _stamp(*folders: Path) -> tuple:
                 continue
             found.append((str(path), info.st_size, info.st_mtime_ns))
     return tuple(found)
+
+
+@contextlib.contextmanager
+def modules_beside(tests: Path) -> Iterator[None]:
+    """An assignment's hidden tests can import modules beside them (`from common import blobs` finds
+    hidden_tests/<a>/common.py) for one run of its tests. Such modules are trusted code: they are imported
+    here, never sent to the sandbox. What the run imported from the folder is forgotten afterwards (pytest's
+    own `<a>.test_*` modules and the kit's `course_*` imports aside), so that another assignment's module of
+    the same name never stands in for this one's, and an edited one is read again."""
+    folder = str(tests.resolve())
+    before = set(sys.modules)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(folder)
+        for name in set(sys.modules) - before:
+            location = _location(sys.modules[name])
+            own = name.split(".")[0] == tests.name or name.startswith("course_")
+            if location is not None and not own and location.is_relative_to(folder):
+                del sys.modules[name]
 
 
 def _location(module) -> Path | None:

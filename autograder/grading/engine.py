@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Assignment
+from autograder.course.imports import modules_beside
 from autograder.course.limits import Limits
 from autograder.errors import KitError
 from autograder.grading.notebook import NotebookError, code_cells, fingerprint
@@ -102,7 +103,7 @@ def run_hidden_tests(
         "-p", "no:unraisableexception", "-p", "no:threadexception", "-W", "ignore",
     ]  # fmt: skip
     sink = io.StringIO()  # pytest's own report would show test source: it goes nowhere
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), modules_beside(assignment.tests):
         code = pytest.main(args, plugins=[plugin])
     if code in (
         pytest.ExitCode.INTERNAL_ERROR,
