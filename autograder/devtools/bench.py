@@ -20,7 +20,7 @@ from pathlib import Path
 
 from autograder.authoring.release import release
 from autograder.course import Assignment
-from autograder.devtools import samples
+from autograder.authoring.check import samples
 from autograder.devtools.demo import make_course
 from autograder.sandbox.launcher import isolation
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from autograder.authoring.release import release
 from autograder.authoring.scaffold import init_course
 from autograder.course import Assignment, Course, CourseError
-from autograder.devtools import samples
+from autograder.authoring.check import samples
 from autograder.gradebook.records import Recorder
 
 ASSIGNMENT = "line_fit"

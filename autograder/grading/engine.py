@@ -71,10 +71,13 @@ class Grader:
             address_space_limit=self.limits.address_space_limit,
         )  # fmt: skip
 
-    def grade(self, notebook: Path, seeds: dict[str, int] | None = None, refused: str | None = None) -> Results:
+    def grade(
+        self, notebook: Path, seeds: dict[str, int] | None = None, refused: str | None = None, only: str | None = None
+    ) -> Results:
         return grade_notebook(
-            self.assignment, notebook, self.sandbox, self.limits, seeds=seeds, refused=refused, helpers=self.helpers
-        )
+            self.assignment, notebook, self.sandbox, self.limits, seeds=seeds, refused=refused, helpers=self.helpers,
+            only=only,
+        )  # fmt: skip
 
     def close(self) -> None:
         self.sandbox.cleanup()
@@ -86,8 +89,18 @@ class Grader:
         self.close()
 
 
+def pytest_arguments(assignment: Assignment) -> list[str]:
+    """How pytest is run on an assignment's hidden tests: their own ini, no cache, conftest or plugin of anyone
+    else's, modules imported by path."""
+    return [
+        str(assignment.tests), "-c", str(HIDDEN_TESTS_INI), "--rootdir", str(assignment.course.hidden_tests),
+        "-p", "no:cacheprovider", "-p", "no:stepwise", "--import-mode=importlib", "-q", "--no-header",
+        "-p", "no:unraisableexception", "-p", "no:threadexception", "-W", "ignore",
+    ]  # fmt: skip
+
+
 def run_hidden_tests(
-    assignment: Assignment, submission: Submission, seeds: dict[str, int] | None = None
+    assignment: Assignment, submission: Submission, seeds: dict[str, int] | None = None, only: str | None = None
 ) -> GradingPlugin:
     assignment.course.make_importable()
     import torch
@@ -96,12 +109,8 @@ def run_hidden_tests(
     # busy cores for a 40-epoch training). Set here, in the thread that grades: the count is per thread, and
     # an OpenMP pool a batch's parent started deadlocks in its forked workers.
     torch.set_num_threads(1)
-    plugin = GradingPlugin(submission, seeds)
-    args = [
-        str(assignment.tests), "-c", str(HIDDEN_TESTS_INI), "--rootdir", str(assignment.course.hidden_tests),
-        "-p", "no:cacheprovider", "-p", "no:stepwise", "--import-mode=importlib", "-q", "--no-header",
-        "-p", "no:unraisableexception", "-p", "no:threadexception", "-W", "ignore",
-    ]  # fmt: skip
+    plugin = GradingPlugin(submission, seeds, only)
+    args = pytest_arguments(assignment)
     sink = io.StringIO()  # pytest's own report would show test source: it goes nowhere
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), modules_beside(assignment.tests):
         code = pytest.main(args, plugins=[plugin])
@@ -143,12 +152,15 @@ def grade_notebook(
     seeds: dict | None = None,
     refused: str | None = None,
     helpers: Helpers | None = None,
+    only: str | None = None,
 ) -> Results:
     """Results for one notebook, in Gradescope's schema. Never raises for anything the student did.
     `seeds`: the tests' rng seeds from an earlier grading (see Results.seeds), to replay its inputs.
     `refused`: why the file is not to be read at all (see jobs.refusal); every test then fails with it.
     `sandbox` None: nothing is run (every test fails saying there is no sandbox), as for a refused file.
-    `helpers`: the assignment's, already read (a Grader reads them once); else read here."""
+    `helpers`: the assignment's, already read (a Grader reads them once); else read here.
+    `only`: a graded function: run its tests alone (the results hold no other test), as `course check` does
+    for a mutant of that function."""
     started = time.perf_counter()
     limits = limits or assignment.limits()
     cells, load_error = [], refused
@@ -160,7 +172,7 @@ def grade_notebook(
     helpers = helpers if helpers is not None else helpers_of(assignment)
     submission = Submission(cells, sandbox, limits, load_error=load_error, helpers=helpers)
     try:
-        plugin = run_hidden_tests(assignment, submission, seeds)
+        plugin = run_hidden_tests(assignment, submission, seeds, only)
     finally:
         submission.close()
     for error in plugin.internal_errors:
@@ -195,6 +207,8 @@ def grade_notebook(
             "isolation": mode,
             "evidence": plugin.evidence,
             "seeds": {name: str(seed) for name, seed in plugin.seeds.items()},  # for the TA; not on feedback
+            "margins": {name: round(used, 6) for name, used in plugin.margins.items()},  # share of tolerance used
+            "durations": {name: round(seconds, 4) for name, seconds in plugin.durations.items()},
         },
     })  # fmt: skip
 

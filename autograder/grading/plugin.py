@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from autograder.grading.submission import Submission
-from autograder.testkit.expect import Mistake
+from autograder.testkit.expect import Mistake, measuring_margins
 
 
 @dataclasses.dataclass
@@ -40,9 +40,12 @@ def _marker_arg(item: pytest.Item, name: str):
 
 
 class GradingPlugin:
-    def __init__(self, submission: Submission, seeds: dict[str, int] | None = None):
+    def __init__(self, submission: Submission, seeds: dict[str, int] | None = None, only: str | None = None):
         self._submission = submission
         self._replayed_seeds = seeds or {}
+        self._only = only  # grade this function's tests alone (course check's mutants); None: every test
+        self.margins: dict[str, float] = {}  # node id -> the most of its tolerance a passing expect_close used
+        self.durations: dict[str, float] = {}  # node id -> seconds its setup and call took
         self.seeds: dict[str, int] = {}  # each test's rng seed, kept in results.json to replay a grading
         self.outcomes: list[TestOutcome] = []
         self.internal_errors: list[str] = []  # for the TA's log, never for the student
@@ -72,6 +75,12 @@ class GradingPlugin:
                 raise pytest.UsageError(f"hidden test {item.nodeid}: points must be a positive number")
             if not isinstance(_marker_arg(item, "grades"), str):
                 raise pytest.UsageError(f"hidden test {item.nodeid}: grades(...) takes the function's name")
+        if self._only is not None:
+            kept = [item for item in items if _marker_arg(item, "grades") == self._only]
+            config = items[0].config if items else None
+            if config is not None:
+                config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            items[:] = kept
         self._written = {item.nodeid: index for index, item in enumerate(items)}
         helpers = getattr(self._submission, "helpers", None)
         first = {}  # each function in the order its first test was written
@@ -93,8 +102,19 @@ class GradingPlugin:
         self.outcomes.sort(key=lambda outcome: self._written.get(outcome.id, len(self._written)))
 
     @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        with measuring_margins() as used:
+            try:
+                return (yield)
+            finally:
+                if used:
+                    self.margins[item.nodeid] = max(used)
+
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
+        if report.when in ("setup", "call"):
+            self.durations[item.nodeid] = self.durations.get(item.nodeid, 0.0) + report.duration
         if report.when == "call" or (report.when == "setup" and report.failed):
             self.outcomes.append(self._outcome(item, call))
         return report

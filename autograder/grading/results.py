@@ -45,6 +45,14 @@ def _texts(value: Any) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list) else []
 
 
+def _numbers(value: Any) -> dict[str, float]:
+    """A mapping of names to finite numbers; anything else in it is left out."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): float(v) for k, v in value.items() if not isinstance(v, bool) and isinstance(v, int | float)
+            and math.isfinite(v)}  # fmt: skip
+
+
 def _field(key: str, read, doc: str, in_extra: bool = False) -> property:
     """A read-only view of one key of results.json (of extra_data when `in_extra`), made typed by `read`:
     whatever the file holds there, the reader gets a value of the one type."""
@@ -169,6 +177,11 @@ class Results:
             name: seed for name, seed in seeds.items() if isinstance(seed, str) and seed.isascii() and seed.isdigit()
         }
         return {str(name): int(seed) for name, seed in readable.items() if len(seed) < 50}
+
+    margins = _field("margins", _numbers, "By test id: the most of its tolerance a passing expect_close used "
+                     "(0 exact, 1 at the tolerance).", in_extra=True)  # fmt: skip
+    durations = _field("durations", _numbers, "By test id: seconds the test took (its setup and call).",
+                       in_extra=True)  # fmt: skip
 
     late = _field("late", _mapping, "extra_data.late (see course/late.py), or empty when there is no due date.",
                   in_extra=True)  # fmt: skip

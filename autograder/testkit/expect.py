@@ -9,7 +9,9 @@ data the sandbox sent (`Value`s); nothing here touches an object the student mad
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import contextvars
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -22,6 +24,29 @@ MAX_MESSAGE_CHARS = 300  # of a student's exception message quoted back
 
 class Mistake(AssertionError):
     """The student's answer is wrong; str(self) is what the student reads."""
+
+
+# The share of its tolerance each passing expect_close used, kept while a test runs (see measuring_margins).
+_margins: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("margins", default=None)
+
+
+@contextlib.contextmanager
+def measuring_margins() -> Iterator[list[float]]:
+    """While inside, every passing expect_close appends how much of its tolerance the answer used (0: exact,
+    1: at the tolerance) to the list it yields; `course check` reports the worst over its draws."""
+    kept: list[float] = []
+    token = _margins.set(kept)
+    try:
+        yield kept
+    finally:
+        _margins.reset(token)
+
+
+def _used_tolerance(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> float:
+    allowed = atol + rtol * np.abs(expected)
+    gap = np.where(actual == expected, 0.0, np.abs(actual - expected))  # equal infinities: exact
+    used = np.where(allowed > 0, gap / np.where(allowed > 0, allowed, 1.0), np.where(gap > 0, np.inf, 0.0))
+    return float(used.max()) if used.size else 0.0
 
 
 def expect(condition: bool, message: str, hint: str | None = None) -> None:
@@ -167,6 +192,9 @@ def expect_close(
         raise Mistake(_with_hint(message, hint))
     wrong = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
     if not wrong.any():
+        kept = _margins.get()
+        if kept is not None:
+            kept.append(_used_tolerance(actual, expected, rtol, atol))
         return
     index = tuple(int(i) for i in np.argwhere(wrong)[0])
     e, a = number_pair(expected[index], actual[index])

@@ -20,7 +20,7 @@ from playwright import sync_api  # the dev extra: make test installs it
 
 from autograder.authoring.release import release
 from autograder.authoring.scaffold import init_course
-from autograder.devtools import samples
+from autograder.authoring.check import samples
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"

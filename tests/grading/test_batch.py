@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from autograder.devtools import samples
+from autograder.authoring.check import samples
 from autograder.gradebook.export import scores
 from autograder.gradebook.records import Recorder
 from autograder.grading import batch

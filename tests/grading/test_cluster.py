@@ -21,7 +21,7 @@ import pytest
 
 from autograder.authoring.release import release
 from autograder.course import Course
-from autograder.devtools import catalogue, samples
+from autograder.authoring.check import catalogue, samples
 from autograder.gradebook.records import open_gradebook
 
 pytestmark = pytest.mark.slow

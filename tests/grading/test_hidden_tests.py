@@ -17,7 +17,7 @@ import pytest
 
 from autograder.authoring.release import release
 from autograder.course import Course
-from autograder.devtools import catalogue
+from autograder.authoring.check import catalogue
 from autograder.grading.engine import Grader
 from autograder.grading.results import Results
 from tests.support import ROOT

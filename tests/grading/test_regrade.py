@@ -9,7 +9,7 @@ import pytest
 
 from autograder import cli
 from autograder.course.cells import GRADE_CELL_PREFIX
-from autograder.devtools import catalogue, samples
+from autograder.authoring.check import catalogue, samples
 from autograder.gradebook.export import final_scores, max_score
 from autograder.grading.regrade import changes, format_changes
 from autograder.grading.results import Results

@@ -3,7 +3,7 @@ on the trusted side for each run of the tests, read again when edited, and forgo
 
 import sys
 
-from autograder.devtools import samples
+from autograder.authoring.check import samples
 from autograder.grading.engine import Grader
 
 

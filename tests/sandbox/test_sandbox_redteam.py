@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from autograder.course.limits import Limits
-from autograder.devtools import catalogue, samples
+from autograder.authoring.check import catalogue, samples
 from autograder.grading.submission import Submission
 from autograder.sandbox.launcher import NotIsolatedWarning, Sandbox, SandboxError, isolation
 from tests.support import ROOT

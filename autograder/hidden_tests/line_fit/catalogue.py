@@ -1,11 +1,11 @@
-"""The catalogue of line_fit submissions, for testing its hidden tests (see autograder/devtools/catalogue.py):
+"""The catalogue of line_fit submissions, for testing its hidden tests (see autograder/authoring/check/catalogue.py):
 the reference's alternatives (full marks: the hidden tests must not insist on one way of doing it), a correct
 but noisy one (prints and warnings: still full marks), and the common mistakes, each tagged with the one
 function where it must lose points (all of them for a constant or do-nothing function: `zero`). Never
 released. tests/test_hidden_tests.py grades every entry with the real engine and sandbox.
 """
 
-from autograder.devtools.catalogue import Entry
+from autograder.authoring.check.catalogue import Entry
 
 # Entries are written compactly, one code cell per string; the formatter would spread each over ten lines.
 # fmt: off

@@ -1,8 +1,8 @@
-"""The catalogue of mlp_spirals submissions, for testing its hidden tests (see autograder/devtools/catalogue.py):
+"""The catalogue of mlp_spirals submissions, for testing its hidden tests (see autograder/authoring/check/catalogue.py):
 correct variants at full marks, and common mistakes, each losing points in its own function only. Never
 released. tests/test_hidden_tests.py grades every entry with the real engine and sandbox."""
 
-from autograder.devtools.catalogue import Entry
+from autograder.authoring.check.catalogue import Entry
 
 # Entries are written compactly, one code cell per string; the formatter would spread each over ten lines.
 # fmt: off

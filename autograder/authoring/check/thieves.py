@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.course import Assignment
-from autograder.devtools import samples
+from autograder.authoring.check import samples
 
 THIEF = r'''
 import gc as _gc, glob as _glob, importlib.util as _importlib_util, inspect as _inspect, marshal as _marshal

@@ -19,7 +19,7 @@ from types import ModuleType
 
 from autograder.course import Assignment, import_file
 from autograder.course.cells import GRADE_CELL_PREFIX
-from autograder.devtools import samples
+from autograder.authoring.check import samples
 
 CATALOGUE_NAME = "catalogue.py"
 

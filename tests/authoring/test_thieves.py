@@ -6,7 +6,7 @@ so the test can fail."""
 import pytest
 
 from autograder.course import Course
-from autograder.devtools.thieves import thieves_notebook
+from autograder.authoring.check.thieves import thieves_notebook
 from autograder.grading.engine import Grader
 from autograder.sandbox.answers import Helpers
 from tests.support import ROOT
