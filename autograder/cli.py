@@ -45,6 +45,28 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from autograder.authoring.check.findings import table
+    from autograder.authoring.check.run import check_course
+
+    replay = {}
+    for pair in args.replay or ():
+        test_id, _, seed = pair.rpartition("=")
+        if not test_id or not seed.isdigit():
+            raise KitError(f"--replay takes TEST_ID=SEED (as course check prints it), not {pair!r}")
+        replay[test_id] = int(seed)
+    if args.draws < 1:
+        raise KitError("--draws must be at least 1")
+    course = _course(args)
+    names = [args.assignment] if args.assignment else []
+    for name in names:
+        course.assignment(name)  # an unknown name fails here, before anything runs
+    found = check_course(course, names, draws=args.draws, with_mutants=not args.no_mutants, replay=replay,
+                         progress=log.info)  # fmt: skip
+    print("\n\n".join(table(name, findings) for name, findings in found.items()))
+    return 1 if any(f.failed for findings in found.values() for f in findings) else 0
+
+
 def _grade(args: argparse.Namespace) -> int:
     from autograder.gradebook.records import Recorder
     from autograder.grading.batch import format_table, grade_folder
@@ -175,6 +197,15 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("assignment")
     _course_root_option(release)
     release.set_defaults(run=_release)
+
+    check = commands.add_parser("check", help="prove an assignment before release: reference, catalogue, thieves, mutants")
+    check.add_argument("assignment", nargs="?", help="one assignment (default: every assignment of the course)")
+    check.add_argument("--draws", type=int, default=20, help="gradings of the reference on fresh inputs (default 20)")
+    check.add_argument("--no-mutants", action="store_true", help="skip the mutants of the reference (the slow part)")
+    check.add_argument("--replay", action="append", metavar="TEST_ID=SEED",
+                       help="grade the reference once with this test's recorded seed (may be repeated)")  # fmt: skip
+    _course_root_option(check)
+    check.set_defaults(run=_check)
 
     grade = commands.add_parser("grade", help="grade a folder of submissions with the hidden tests")
     grade.add_argument("assignment")

@@ -7,8 +7,9 @@ kit's own assignments are copied in, each with its solution and hidden tests.
 
 `course new NAME` writes a template assignment that works out of the box: a source notebook with one
 graded function (`standardize`), its public test, its reference solution, two hidden tests (one of the
-value, one of a property that pays only with a right value) and a sandbox helpers module that the hidden
-tests also import. The files under template/ are its text, with `__assignment__` standing for NAME.
+value, one of a property that pays only with a right value), a sandbox helpers module that the hidden
+tests also import, a catalogue of submissions and a late.toml (commented: no due date until one is set);
+it passes `course check` as it is. The files under template/ are its text, with `__assignment__` standing for NAME.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ The schedule lives with the assignment, in `hidden_tests/<assignment>/late.toml`
     extensions = "extensions.csv"    # optional, beside late.toml: student,due (ISO 8601) per row
 
 The penalty is in points, a share of what the tests earned (the raw score), so that nbgrader's own late
-penalty (raw score minus penalty) and every page agree. An assignment without late.toml has no due date.
+penalty (raw score minus penalty) and every page agree. An assignment without late.toml, or with one whose
+every line is commented out (as `course new` writes it), has no due date.
 When a submission came in is the intake's question (grading/jobs.py).
 """
 
@@ -87,6 +88,8 @@ def load_policy(tests: Path) -> LatePolicy | None:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise LatePolicyError(f"{path}: {exc}") from None
+    if not table:  # every line commented out, as `course new` writes it: no due date yet
+        return None
     unknown = set(table) - KNOWN
     if unknown or "due" not in table:
         raise LatePolicyError(f"{path}: needs `due`; unknown keys {sorted(unknown)} (known: {sorted(KNOWN)})")

@@ -11,6 +11,7 @@ import pytest
 
 from autograder.authoring.release import ReleaseError, release
 from solutions import line_fit as reference
+from tests.support import ROOT
 from tests.support.notebook_runner import (
     CHECK_HEADER,
     GRADED,
@@ -97,10 +98,23 @@ def test_release_fails_clearly(make_course):
     broken = course.source / "line_fit"
     broken.mkdir(parents=True)
     (broken / "line_fit.ipynb").write_text("{ not a notebook")
-    with pytest.raises(ReleaseError, match="nbgrader generate_assignment line_fit failed"):
+    with pytest.raises(ReleaseError, match=r"not released(.|\n)*no hidden tests"):
+        release(course, "line_fit")
+    shutil.copytree(ROOT / "autograder" / "hidden_tests" / "line_fit", course.hidden_tests / "line_fit")
+    with pytest.raises(ReleaseError, match=r"not released(.|\n)*source notebook cannot be read"):
         release(course, "line_fit")
     shutil.rmtree(course.course_utils)
     with pytest.raises(ReleaseError, match="no course_utils"):
+        release(course, "line_fit")
+
+
+def test_nbgrader_failing_is_a_clear_release_error(make_course):
+    course = make_course("unbalanced", example="line_fit")
+    notebook = course.source / "line_fit" / "line_fit.ipynb"
+    text = notebook.read_text()
+    assert "### END SOLUTION" in text
+    notebook.write_text(text.replace("### END SOLUTION", "", 1))  # a solution region that never ends
+    with pytest.raises(ReleaseError, match="nbgrader generate_assignment line_fit failed"):
         release(course, "line_fit")
 
 

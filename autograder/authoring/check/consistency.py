@@ -20,7 +20,7 @@ import pytest
 
 from autograder.authoring.check.findings import FAILED, OK, Finding
 from autograder.course import Assignment
-from autograder.course.cells import GRADE_CELL_PREFIX, load_notebook
+from autograder.course.cells import GRADE_CELL_PREFIX, NotebookError, load_notebook
 from autograder.course.imports import modules_beside
 from autograder.grading.engine import pytest_arguments
 
@@ -101,14 +101,17 @@ def notebook_points(assignment: Assignment) -> dict[str, float]:
 
 def check_consistency(assignment: Assignment) -> list[Finding]:
     """Collection and agreement with the notebook; a FAILED finding for each problem, else one OK."""
-    if not assignment.tests.is_dir():
-        return [Finding("consistency", FAILED, assignment.name, f"no hidden tests folder {assignment.tests}")]
+    if not assignment.tests.is_dir() or not any(assignment.tests.glob("test_*.py")):
+        return [Finding("consistency", FAILED, assignment.name, f"no hidden tests (test_*.py) in {assignment.tests}")]
+    try:
+        cells = notebook_points(assignment)
+    except (OSError, NotebookError) as exc:
+        return [Finding("consistency", FAILED, assignment.name, f"the source notebook cannot be read: {exc}")]
     collector = collect(assignment)
     found = [Finding("collection", FAILED, "hidden tests", error) for error in collector.errors]
     found += [Finding("collection", FAILED, "hidden tests", usage) for usage in collector.usage]
     if not collector.tests and not collector.errors:
         found.append(Finding("collection", FAILED, "hidden tests", f"no test_*.py test found in {assignment.tests}"))
-    cells = notebook_points(assignment)
     hidden: dict[str, float] = {}
     for test in collector.tests:
         if test.function is not None and test.points is not None:

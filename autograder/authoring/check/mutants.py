@@ -11,7 +11,7 @@ A mutant that keeps full marks in its function survives: a gap in the hidden tes
 (it computes the same thing). The instructor marks an equivalent one, with a one-line reason, in the
 assignment's `hidden_tests/A/equivalent_mutants.toml`:
 
-    [mse]
+    [standardize]
     "2 -> 3" = "..."   # the mutant's id, as `course check` prints it, and why it computes the same
 """
 

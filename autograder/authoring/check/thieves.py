@@ -151,7 +151,7 @@ def _thief(name, args, kwargs):
                 found = fn(*attempt, **kwargs)
             except BaseException:
                 continue
-            if found is not None or fn in named:  # a stand-in's None is an answer too (sgd_step's)
+            if found is not None or fn in named:  # a stand-in's None is an answer too (an in-place update's)
                 return found
     raise NotImplementedError(f"nothing to steal for {name}")
 '''
