@@ -6,7 +6,7 @@ The catalogue is data kept with the assignment, in `hidden_tests/<assignment>/ca
 as module-level tuples of `Entry`: CORRECT, MISTAKES, and optionally NOISY (one Entry) and SYNTAX_ERROR_CELLS
 (grade id -> broken code for a cell that no graded function needs). An entry replaces the stubs of some graded
 functions with its code; every other function gets the reference's code, so a mistake can only cost points
-where it is made. tests/test_hidden_tests.py grades every entry of every assignment with the real engine.
+where it is made. `course check` grades every entry with the real engine (authoring/check/run.py).
 """
 
 from __future__ import annotations

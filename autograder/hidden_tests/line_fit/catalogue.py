@@ -2,7 +2,7 @@
 the reference's alternatives (full marks: the hidden tests must not insist on one way of doing it), a correct
 but noisy one (prints and warnings: still full marks), and the common mistakes, each tagged with the one
 function where it must lose points (all of them for a constant or do-nothing function: `zero`). Never
-released. tests/test_hidden_tests.py grades every entry with the real engine and sandbox.
+released. `course check line_fit` grades every entry with the real engine and sandbox.
 """
 
 from autograder.authoring.check.catalogue import Entry

@@ -1,6 +1,6 @@
 """The catalogue of mlp_spirals submissions, for testing its hidden tests (see autograder/authoring/check/catalogue.py):
 correct variants at full marks, and common mistakes, each losing points in its own function only. Never
-released. tests/test_hidden_tests.py grades every entry with the real engine and sandbox."""
+released. `course check mlp_spirals` grades every entry with the real engine and sandbox."""
 
 from autograder.authoring.check.catalogue import Entry
 
