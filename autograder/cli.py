@@ -198,7 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     _course_root_option(release)
     release.set_defaults(run=_release)
 
-    check = commands.add_parser("check", help="prove an assignment before release: reference, catalogue, thieves, mutants")
+    check = commands.add_parser(
+        "check", help="prove an assignment before release: reference, catalogue, thieves, mutants"
+    )
     check.add_argument("assignment", nargs="?", help="one assignment (default: every assignment of the course)")
     check.add_argument("--draws", type=int, default=20, help="gradings of the reference on fresh inputs (default 20)")
     check.add_argument("--no-mutants", action="store_true", help="skip the mutants of the reference (the slow part)")

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from autograder.authoring.check import samples
 from autograder.authoring.release import release
 from autograder.course import Course
-from autograder.authoring.check import samples
 from autograder.devtools.demo import MISTAKES
 from autograder.gradebook.export import scores
 from autograder.gradebook.records import open_gradebook

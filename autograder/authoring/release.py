@@ -52,8 +52,10 @@ def release(course: Course, assignment: str) -> Path:
     problems = [f for f in check_consistency(Assignment(course, assignment)) if f.failed]
     if problems:
         listed = "\n".join(f"- {f.subject}: {f.detail}" for f in problems)
-        raise ReleaseError(f"{assignment} is not released: its hidden tests and notebook disagree\n{listed}\n"
-                           f"(course check {assignment} checks everything)")
+        raise ReleaseError(
+            f"{assignment} is not released: its hidden tests and notebook disagree\n{listed}\n"
+            f"(course check {assignment} checks everything)"
+        )
 
     command = [*_nbgrader_command(), "generate_assignment", assignment, "--force"]
     try:

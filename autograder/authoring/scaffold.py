@@ -1,9 +1,10 @@
 """`course init` and `course new`: a new course folder, and a new assignment in it from a small template.
 
 A new course gets nbgrader_config.py, the folders the kit reads (assignments/, solutions/, hidden_tests/),
-the kit's course_utils/ (what student notebooks import: check(), data, plots), a .gitignore covering every
-folder the `course` commands write, and a README for the instructor. With `--example NAME` (repeatable) the
-kit's own assignments are copied in, each with its solution and hidden tests.
+a course_utils/ holding only what every course needs (check(), the public tests' runner), a .gitignore
+covering every folder the `course` commands write, and a README for the instructor. With `--example NAME`
+(repeatable) the kit's own assignments are copied in, each with its solution and hidden tests, and the kit's
+whole course_utils/ with them (their data sets and figures), since the examples' notebooks import it.
 
 `course new NAME` writes a template assignment that works out of the box: a source notebook with one
 graded function (`standardize`), its public test, its reference solution, two hidden tests (one of the
@@ -73,10 +74,23 @@ course export NAME                       # exports/NAME.csv
 - `assignments/NAME/NAME.ipynb`: the source notebook (solutions between `### BEGIN SOLUTION` and
   `### END SOLUTION`), and `public_tests/`, which ship to students.
 - `solutions/NAME.py`: the reference the hidden tests compare against. Never released.
-- `hidden_tests/NAME/`: the hidden tests (`test_*.py`), `limits.toml` and `helpers.py`. Never released;
+- `hidden_tests/NAME/`: the hidden tests (`test_*.py`), `limits.toml`, `late.toml`, `catalogue.py` and
+  `helpers.py`. Never released;
   `helpers.py` runs inside the sandbox, where student code can read it: put nothing secret there.
-- `course_utils/`: what student notebooks import; it ships with every release.
+- `course_utils/`: what student notebooks import (`check()`, and your data sets and figures); it ships
+  with every release.
+
+Before a release, `course check NAME` proves the assignment: reference, catalogue, thieves, mutants.
 """
+
+
+COURSE_UTILS_INIT = '''"""What this course's notebooks import. check("name") runs the public tests of one
+function; add the course's own data sets and figures here (every release ships this package)."""
+
+from .check import CheckResult, check
+
+__all__ = ["CheckResult", "check"]
+'''
 
 
 def _empty_or_new(folder: Path) -> None:
@@ -103,7 +117,12 @@ def init_course(folder: Path, examples: Iterable[str] = ()) -> Course:
         (folder / name).mkdir()
     (folder / "solutions" / "__init__.py").write_text('"""Reference solutions: never released."""\n')
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ipynb_checkpoints")
-    shutil.copytree(kit.course_utils, folder / "course_utils", ignore=ignore)
+    if examples:
+        shutil.copytree(kit.course_utils, folder / "course_utils", ignore=ignore)
+    else:
+        (folder / "course_utils").mkdir()
+        (folder / "course_utils" / "__init__.py").write_text(COURSE_UTILS_INIT, encoding="utf-8")
+        shutil.copy2(kit.course_utils / "check.py", folder / "course_utils" / "check.py")
     course = Course.at(folder)
     for example in examples:
         shutil.copytree(kit.source / example, course.source / example, ignore=ignore)

@@ -18,9 +18,9 @@ import threading
 import time
 from pathlib import Path
 
+from autograder.authoring.check import samples
 from autograder.authoring.release import release
 from autograder.course import Assignment
-from autograder.authoring.check import samples
 from autograder.devtools.demo import make_course
 from autograder.sandbox.launcher import isolation
 

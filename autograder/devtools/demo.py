@@ -11,10 +11,10 @@ import shutil
 import time
 from pathlib import Path
 
+from autograder.authoring.check import samples
 from autograder.authoring.release import release
 from autograder.authoring.scaffold import init_course
 from autograder.course import Assignment, Course, CourseError
-from autograder.authoring.check import samples
 from autograder.gradebook.records import Recorder
 
 ASSIGNMENT = "line_fit"

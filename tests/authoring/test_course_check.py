@@ -16,7 +16,7 @@ from autograder.cli import main
 
 pytestmark = pytest.mark.slow
 
-VALUE = "expect_close(actual, expected, 1e-5, 1e-6, what + attempt, hint=\"use the sample standard deviation, x.std()\")"
+VALUE = 'expect_close(actual, expected, 1e-5, 1e-6, what + attempt, hint="use the sample standard deviation, x.std()")'
 
 
 def _edit(path, old: str, new: str) -> None:
@@ -67,7 +67,8 @@ def plant(course, name: str) -> None:
         )
     elif name == "near_time_limit":
         (course.hidden_tests / name / "limits.toml").write_text("call_seconds = 1.0\n")
-        _edit(tests, "def test_value(submission, rng):\n", "def test_value(submission, rng):\n    import time\n    time.sleep(0.6)\n")
+        slow = "def test_value(submission, rng):\n    import time\n    time.sleep(0.6)\n"
+        _edit(tests, "def test_value(submission, rng):\n", slow)
     elif name == "weak_tests":  # checks the shape only: mutants of the reference survive
         _edit(tests, VALUE, "pass")
 

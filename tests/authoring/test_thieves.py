@@ -5,8 +5,8 @@ so the test can fail."""
 
 import pytest
 
-from autograder.course import Course
 from autograder.authoring.check.thieves import thieves_notebook
+from autograder.course import Course
 from autograder.grading.engine import Grader
 from autograder.sandbox.answers import Helpers
 from tests.support import ROOT

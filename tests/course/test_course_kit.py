@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.authoring.release import release
 from autograder.authoring.scaffold import init_course, new_assignment
 from autograder.course import Course, CourseError, find_course, find_root
 from tests.support import ROOT
@@ -148,3 +149,20 @@ def test_a_course_made_with_the_course_command_only(tmp_path):
         assert (root / folder).is_dir() and f"{folder}/" in gitignore, folder
     assert "gradebook.db" in gitignore and (root / "gradebook.db").is_file()
     assert tree_digest(ROOT) == before, "a course command changed the kit's own files"
+
+
+@pytest.mark.slow
+def test_a_course_without_examples_releases_nothing_of_the_kits_examples(tmp_path):
+    made = init_course(tmp_path / "plain")
+    assert sorted(p.name for p in made.course_utils.iterdir()) == ["__init__.py", "check.py"]
+    assert {"assignments", "hidden_tests", "solutions"} <= {p.name for p in made.root.iterdir()}
+    new_assignment(made, "week1")
+    assert {"late.toml", "catalogue.py", "limits.toml", "helpers.py"} <= {
+        p.name for p in made.assignment("week1").tests.iterdir()
+    }
+    released = release(made, "week1")
+    files = sorted(p.relative_to(released).as_posix() for p in released.rglob("*") if p.is_file())
+    kit_files = {p.name for p in (ROOT / "course_utils").glob("*.py")} - {"__init__.py", "check.py"}
+    assert kit_files and not [f for f in files if Path(f).name in kit_files], files
+    text = " ".join(p.read_text(errors="replace") for p in released.rglob("*") if p.is_file())
+    assert not re.search(r"spirals|line_fit|two notebooks", text), "the release names a kit example"

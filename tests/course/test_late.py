@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from autograder.authoring.check import samples
 from autograder.authoring.release import release
 from autograder.course.late import LatePolicyError, load_policy
-from autograder.authoring.check import samples
 from autograder.grading.jobs import submission_time
 
 DUE = dt.datetime(2026, 12, 8, 23, 59, tzinfo=dt.UTC)

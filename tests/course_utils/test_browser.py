@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from playwright import sync_api  # the dev extra: make test installs it
 
+from autograder.authoring.check import samples
 from autograder.authoring.release import release
 from autograder.authoring.scaffold import init_course
-from autograder.authoring.check import samples
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from autograder.authoring.check import catalogue, samples
 from autograder.authoring.release import release
 from autograder.course import Course
-from autograder.authoring.check import catalogue, samples
 from autograder.gradebook.records import open_gradebook
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ import io
 import pytest
 
 from autograder import cli
-from autograder.course.cells import GRADE_CELL_PREFIX
 from autograder.authoring.check import catalogue, samples
+from autograder.course.cells import GRADE_CELL_PREFIX
 from autograder.gradebook.export import final_scores, max_score
 from autograder.grading.regrade import changes, format_changes
 from autograder.grading.results import Results

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.authoring.release import release
 from autograder.authoring.check import catalogue, samples
+from autograder.authoring.release import release
 from autograder.grading.batch import grade_folder
 from autograder.sandbox.launcher import isolation
 from tests.support.redteam import ALL

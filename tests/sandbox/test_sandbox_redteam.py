@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.course.limits import Limits
 from autograder.authoring.check import catalogue, samples
+from autograder.course.limits import Limits
 from autograder.grading.submission import Submission
 from autograder.sandbox.launcher import NotIsolatedWarning, Sandbox, SandboxError, isolation
 from tests.support import ROOT

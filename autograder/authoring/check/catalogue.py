@@ -17,9 +17,9 @@ import textwrap
 from pathlib import Path
 from types import ModuleType
 
+from autograder.authoring.check import samples
 from autograder.course import Assignment, import_file
 from autograder.course.cells import GRADE_CELL_PREFIX
-from autograder.authoring.check import samples
 
 CATALOGUE_NAME = "catalogue.py"
 

@@ -64,7 +64,8 @@ class _Collector:
             if tags["grades"] is not None and function is None:
                 self.usage.append(f"{item.nodeid}: grades(...) takes the function's name, not {tags['grades']!r}")
             path, line, _ = item.location
-            self.tests.append(HiddenTest(item.nodeid, function, float(points) if points else None, f"{path}:{line + 1}"))
+            points = float(points) if points else None
+            self.tests.append(HiddenTest(item.nodeid, function, points, f"{path}:{line + 1}"))
 
 
 def _collection_error(report: pytest.CollectReport, folder: Path) -> str:
@@ -125,8 +126,14 @@ def check_consistency(assignment: Assignment) -> list[Finding]:
     for function, points in cells.items():
         if function not in hidden:
             if not collector.errors:  # a module that did not import may hold them
-                found.append(Finding("consistency", FAILED, function,
-                                     f"the graded cell test_{function} has no hidden test (no grades({function!r}))"))
+                found.append(
+                    Finding(
+                        "consistency",
+                        FAILED,
+                        function,
+                        f"the graded cell test_{function} has no hidden test (no grades({function!r}))",
+                    )
+                )
         elif abs(hidden[function] - points) > 1e-9:
             found.append(Finding("consistency", FAILED, function,
                                  f"the graded cell test_{function} has {points:g} points, its hidden tests "

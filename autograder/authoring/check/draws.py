@@ -60,10 +60,22 @@ def draw_findings(draws: list[Results], limits: Limits) -> list[Finding]:
     slowest = sorted(durations.items(), key=lambda item: -max(item[1]))[:SHOWN]
     for test_id, seconds in slowest:
         if max(seconds) < NEAR_LIMIT * limits.call_seconds:
-            found.append(Finding("time", NOTE, tests.get(test_id, test_id),
-                                 f"{statistics.median(seconds):.2f} s median, {max(seconds):.2f} s worst"))
+            found.append(
+                Finding(
+                    "time",
+                    NOTE,
+                    tests.get(test_id, test_id),
+                    f"{statistics.median(seconds):.2f} s median, {max(seconds):.2f} s worst",
+                )
+            )
     whole = [results.execution_time for results in draws]
     if max(whole) >= NEAR_LIMIT * limits.submission_seconds:
-        found.append(Finding("time", FAILED, "a whole grading",
-                             f"{max(whole):.1f} s at worst, near submission_seconds = {limits.submission_seconds:g}"))
+        found.append(
+            Finding(
+                "time",
+                FAILED,
+                "a whole grading",
+                f"{max(whole):.1f} s at worst, near submission_seconds = {limits.submission_seconds:g}",
+            )
+        )
     return found

@@ -26,10 +26,11 @@ def table(assignment: str, findings: list[Finding]) -> str:
             for f in findings]  # fmt: skip
     widths = [max([len(header[i]), *(len(r[i].splitlines()[0] if r[i] else "") for r in rows)]) for i in range(3)]
     widths = [min(w, 48) for w in widths]
-    lines = [f"course check {assignment}", "  ".join(h.ljust(w) for h, w in zip(header, [*widths, 0])).rstrip()]
+    head = "  ".join(h.ljust(w) for h, w in zip(header, [*widths, 0], strict=True)).rstrip()
+    lines = [f"course check {assignment}", head]
     for row in rows:
         first, *rest = (row[3] or "").splitlines() or [""]
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + first)
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + first)
         lines += [" " * (sum(widths) + 6) + more for more in rest]
     failed = sum(f.failed for f in findings)
     lines.append(f"{assignment}: {failed} problem(s)" if failed else f"{assignment}: every check passed")

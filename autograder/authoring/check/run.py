@@ -102,8 +102,14 @@ def _untouched_findings(results: Results) -> list[Finding]:
     wrong = [t for t in results.tests if t.passed or "not implemented" not in t.output]
     if results.score > 0 or wrong:
         details = "; ".join(f"{t.name}: {'passed' if t.passed else t.output[:80]}" for t in wrong[:3])
-        return [Finding("release", FAILED, "untouched release",
-                        f"{results.score:g} points; tests that do not say 'not implemented': {details}")]
+        return [
+            Finding(
+                "release",
+                FAILED,
+                "untouched release",
+                f"{results.score:g} points; tests that do not say 'not implemented': {details}",
+            )
+        ]
     return [Finding("release", OK, "untouched release", "0 points, 'not implemented' in every test")]
 
 
@@ -132,8 +138,9 @@ def _catalogue_findings(assignment, grader, release_notebook, reference, work, p
         scores = results.function_scores()
         if entry.loses is None:
             if results.score != results.max_score:
-                found.append(Finding("catalogue", FAILED, entry.name,
-                                     f"a correct variant lost points: {_failures(results)}"))
+                found.append(
+                    Finding("catalogue", FAILED, entry.name, f"a correct variant lost points: {_failures(results)}")
+                )
             continue
         failed = {t.id.rsplit("::", 1)[-1] for t in results.tests if not t.passed}
         caught |= {t.id for t in results.tests if not t.passed}
@@ -163,8 +170,14 @@ def _catalogue_findings(assignment, grader, release_notebook, reference, work, p
         results = grader.grade(notebook)
         graded.append(results)
         if results.score != results.max_score or "SyntaxError" not in results.output:
-            found.append(Finding("catalogue", FAILED, "syntax error in an unrelated cell",
-                                 f"it cost points or was not reported: {_failures(results)}"))
+            found.append(
+                Finding(
+                    "catalogue",
+                    FAILED,
+                    "syntax error in an unrelated cell",
+                    f"it cost points or was not reported: {_failures(results)}",
+                )
+            )
     if not any(f.failed for f in found):
         found.append(Finding("catalogue", OK, assignment.name,
                              f"{len(entries) - len(mistakes)} correct entries at full marks, {len(mistakes)} "
@@ -179,9 +192,15 @@ def _thief_findings(results: Results) -> list[Finding]:
     found = []
     for function, score in paid.items():
         tests = ", ".join(t.name for t in results.tests if t.function == function and t.passed)
-        found.append(Finding("thieves", FAILED, function,
-                             f"a thief that only looks for the answer earns {score:g}: {tests}. Declare the helper "
-                             f"that builds its answer in STANDS_FOR, or pay this property only with a right value"))
+        found.append(
+            Finding(
+                "thieves",
+                FAILED,
+                function,
+                f"a thief that only looks for the answer earns {score:g}: {tests}. Declare the helper "
+                f"that builds its answer in STANDS_FOR, or pay this property only with a right value",
+            )
+        )
     return found
 
 
@@ -197,8 +216,14 @@ def _leak_findings(assignment: Assignment, release_notebook: Path, graded: list[
         for text in [results.output, *(t.output for t in results.tests)]:
             leaked = [line for line in secret if line in text]
             if leaked or re.search(r"\bref\.|solutions/|hidden_tests|test_\w+\.py|Traceback|assert ", text):
-                found.append(Finding("messages", FAILED, results.extra.get("notebook", "?"),
-                                     f"a message shows hidden code: {(leaked or [text])[0][:120]!r}"))
+                found.append(
+                    Finding(
+                        "messages",
+                        FAILED,
+                        results.extra.get("notebook", "?"),
+                        f"a message shows hidden code: {(leaked or [text])[0][:120]!r}",
+                    )
+                )
     return found[:5] or [Finding("messages", OK, "every message", "no line of the reference or the tests shown")]
 
 
@@ -210,8 +235,14 @@ def _mutant_findings(assignment, grader, release_notebook, reference, work, prog
         equivalent = marked.get(function, {})
         stale = sorted(set(equivalent) - {m.id for m in made})
         if stale:
-            found.append(Finding("mutants", FAILED, function,
-                                 f"{mutants.EQUIVALENTS_NAME} marks mutants that no longer exist: {stale[:3]}"))
+            found.append(
+                Finding(
+                    "mutants",
+                    FAILED,
+                    function,
+                    f"{mutants.EQUIVALENTS_NAME} marks mutants that no longer exist: {stale[:3]}",
+                )
+            )
         graded = [m for m in made if m.id not in equivalent]
         survivors = []
         for number, mutant in enumerate(graded, 1):
@@ -227,7 +258,13 @@ def _mutant_findings(assignment, grader, release_notebook, reference, work, prog
         score = 1 - len(survivors) / len(graded)
         shown = "\n".join(f"survived: {m.id}\n{m.diff(source)}" for m in survivors[:5])
         status = FAILED if score < MUTATION_SCORE else OK if not survivors else NOTE
-        found.append(Finding("mutants", status, function,
-                             f"mutation score {score:.0%}: {len(graded) - len(survivors)} of {len(graded)} killed, "
-                             f"{len(equivalent)} marked equivalent" + (f"\n{shown}" if shown else "")))
+        found.append(
+            Finding(
+                "mutants",
+                status,
+                function,
+                f"mutation score {score:.0%}: {len(graded) - len(survivors)} of {len(graded)} killed, "
+                f"{len(equivalent)} marked equivalent" + (f"\n{shown}" if shown else ""),
+            )
+        )
     return found

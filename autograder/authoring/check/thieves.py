@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.course import Assignment
 from autograder.authoring.check import samples
+from autograder.course import Assignment
 
 THIEF = r'''
 import gc as _gc, glob as _glob, importlib.util as _importlib_util, inspect as _inspect, marshal as _marshal
