@@ -7,7 +7,7 @@ every object the garbage collector knows (gc.get_objects), the frames that calle
 from an earlier call (code objects it stashed in a file and in memory, from any process of the same
 notebook). It tries what it finds, a known-good stand-in for its function first, then every other
 function it found, with the function's own arguments and with a random seed in front (a builder such as
-`mlp(seed, n_in, n_hidden, n_out)` makes what `make_mlp(n_in, n_hidden, n_out)` must return), and returns
+`build(seed, *sizes)` makes what `make(*sizes)` must return), and returns
 the first thing that does not raise. A function for which nothing can be found raises NotImplementedError,
 as the untouched stub does.
 
