@@ -4,7 +4,8 @@ The mutants come from mutmut's operators (mutmut 3, on libcst): numbers, strings
 keywords, names, call arguments removed or replaced by None, assignments of None. Chosen over cosmic-ray
 because those call and assignment operators reach what PyTorch code gets wrong (an argument dropped, a
 mode not restored, a result thrown away), which cosmic-ray's arithmetic-only operators miss (they make no
-mutant at all of a function that only calls others, as the second kit example's evaluation function does). Only its mutation operators are used, on one function's source
+mutant at all of a function that only calls others, as the second kit example's evaluation function does).
+Only its mutation operators are used, on one function's source
 at a time; mutmut's runner, config and trampolines are not.
 
 A mutant that keeps full marks in its function survives: a gap in the hidden tests, or an equivalent mutant
