@@ -19,7 +19,6 @@ from types import ModuleType
 
 from autograder.authoring.check import samples
 from autograder.course import Assignment, import_file
-from autograder.course.cells import GRADE_CELL_PREFIX
 
 CATALOGUE_NAME = "catalogue.py"
 
@@ -42,17 +41,6 @@ def load(assignment: Assignment) -> ModuleType:
 def correct(book: ModuleType) -> tuple[Entry, ...]:
     """The entries that must get full marks: the correct variants and the noisy one, if the catalogue has it."""
     return (*book.CORRECT, *([book.NOISY] if hasattr(book, "NOISY") else []))
-
-
-def points(assignment: Assignment) -> dict[str, float]:
-    """Each graded function's points, from its graded cell in the source notebook."""
-    notebook = samples.read(assignment.source_notebook)
-    found = {}
-    for cell in notebook["cells"]:
-        meta = (cell.get("metadata") or {}).get("nbgrader", {})
-        if meta.get("grade") and str(meta.get("grade_id", "")).startswith(GRADE_CELL_PREFIX):
-            found[meta["grade_id"].removeprefix(GRADE_CELL_PREFIX)] = float(meta["points"])
-    return found
 
 
 def _grade_id_index(notebook: dict, grade_id: str) -> int:

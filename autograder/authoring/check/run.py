@@ -68,6 +68,8 @@ def check_assignment(
     progress: Callable[[str], None] = log.info,
 ) -> list[Finding]:
     """Every check of one assignment of a scratch course (see scratch_course): it is released there."""
+    if draws < 1:
+        raise ValueError("course check needs at least one draw of the reference")
     found = check_consistency(assignment)
     if any(f.failed for f in found):
         return found  # nothing can be graded right: fix these first
@@ -88,7 +90,9 @@ def check_assignment(
         progress(f"{assignment.name}: the untouched release")
         untouched = grader.grade(release_notebook)
         found += _untouched_findings(untouched)
-        book_found, messages = _catalogue_findings(assignment, grader, release_notebook, reference, work, progress)
+        points = graded[0].function_max_scores()
+        book_found, messages = _catalogue_findings(assignment, grader, points, release_notebook, reference, work,
+                                                   progress)  # fmt: skip
         found += book_found
         progress(f"{assignment.name}: the thieves")
         found += _thief_findings(grader.grade(thieves.thieves_notebook(assignment, work / "thieves.ipynb")))
@@ -117,7 +121,7 @@ def _failures(results: Results) -> str:
     return "; ".join(f"{t.name}: {t.output[:120]}" for t in results.tests if not t.passed)[:400]
 
 
-def _catalogue_findings(assignment, grader, release_notebook, reference, work, progress):
+def _catalogue_findings(assignment, grader, points, release_notebook, reference, work, progress):
     """Correct variants at full marks; each mistake loses points in its own function only, with a message;
     do-nothing entries 0; every hidden test catches some mistake; a broken unrelated cell costs nothing.
     Returns the findings and every graded Results (for the leak check)."""
@@ -125,7 +129,6 @@ def _catalogue_findings(assignment, grader, release_notebook, reference, work, p
         return [Finding("catalogue", NOTE, assignment.name, f"no {catalogue.CATALOGUE_NAME}: nothing to check")], []
     book = catalogue.load(assignment)
     found, graded = [], []
-    points = None
     caught: set[str] = set()
     mistakes = list(book.MISTAKES)
     entries = [*catalogue.correct(book), *mistakes]
@@ -134,7 +137,6 @@ def _catalogue_findings(assignment, grader, release_notebook, reference, work, p
         notebook = catalogue.build(release_notebook, {**reference, **entry.sources}, work / f"{entry.name}.ipynb")
         results = grader.grade(notebook)
         graded.append(results)
-        points = points or results.function_max_scores()
         scores = results.function_scores()
         if entry.loses is None:
             if results.score != results.max_score:
